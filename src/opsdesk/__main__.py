@@ -1,0 +1,3 @@
+from opsdesk.config.cli import main
+
+main()

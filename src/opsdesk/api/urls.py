@@ -1,0 +1,23 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from rest_framework.routers import SimpleRouter
+
+from opsdesk.api import views
+
+router = SimpleRouter()
+router.register("audit", views.AuditEntryViewSet)
+router.register("security-events", views.SecurityEventViewSet)
+router.register("jobs", views.JobViewSet)
+
+v1 = [
+    path("auth/token/", views.TokenView.as_view(), name="token"),
+    path("", include("opsdesk.accounts.api.urls")),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("v1/", include((v1, "api"), namespace="api")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+]
