@@ -17,7 +17,10 @@ def test_every_change_keeps_who_when_before_after_and_channel(make_user):
         site.delete()
     created, updated, deleted = AuditEntry.objects.filter(object_repr="Berlin HQ").order_by("id")
     assert (created.operation, updated.operation, deleted.operation) == (
-        AuditOperation.CREATE, AuditOperation.UPDATE, AuditOperation.DELETE)
+        AuditOperation.CREATE,
+        AuditOperation.UPDATE,
+        AuditOperation.DELETE,
+    )
     assert updated.changes == {"city": ["", "Berlin"]}
     assert {created.actor, updated.actor, deleted.actor} == {manager}
     assert updated.channel == Channel.API

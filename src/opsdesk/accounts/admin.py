@@ -21,8 +21,22 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("role", "is_active", "organization")
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        ("OpsDesk", {"fields": ("role", "organization", "location", "job_title", "phone", "language",
-                                "time_zone", "is_vip", "presence")}),
+        (
+            "OpsDesk",
+            {
+                "fields": (
+                    "role",
+                    "organization",
+                    "location",
+                    "job_title",
+                    "phone",
+                    "language",
+                    "time_zone",
+                    "is_vip",
+                    "presence",
+                )
+            },
+        ),
     )
 
 

@@ -12,7 +12,9 @@ class Role(models.TextChoices):
 
 
 # Roles that work in the service desk (see the agent workspace, all people and teams).
-STAFF_ROLES = frozenset({Role.AGENT, Role.TEAM_LEAD, Role.SERVICE_OWNER, Role.MANAGER, Role.AUDITOR, Role.ADMIN})
+STAFF_ROLES = frozenset(
+    {Role.AGENT, Role.TEAM_LEAD, Role.SERVICE_OWNER, Role.MANAGER, Role.AUDITOR, Role.ADMIN}
+)
 # Roles only an administrator may hand out: each can see or change everything.
 PRIVILEGED_ROLES = frozenset({Role.MANAGER, Role.AUDITOR, Role.ADMIN})
 

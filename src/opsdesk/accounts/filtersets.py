@@ -64,4 +64,9 @@ class ShiftFilterSet(django_filters.FilterSet):
 class AbsenceFilterSet(django_filters.FilterSet):
     class Meta:
         model = Absence
-        fields = {"user": ["exact"], "kind": ["exact"], "starts_at": ["gte", "lte"], "ends_at": ["gte", "lte"]}
+        fields = {
+            "user": ["exact"],
+            "kind": ["exact"],
+            "starts_at": ["gte", "lte"],
+            "ends_at": ["gte", "lte"],
+        }

@@ -35,7 +35,9 @@ class Location(AuditedModel):
     address = models.TextField(blank=True)
     city = models.CharField(max_length=100, blank=True)
     country = models.CharField(
-        max_length=2, blank=True, validators=[RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166 code such as DE.")]
+        max_length=2,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166 code such as DE.")],
     )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
 
@@ -53,11 +55,15 @@ class Organization(AuditedModel):
     """A customer or a department; organisations nest (a division inside a company)."""
 
     name = models.CharField(max_length=150, unique=True)
-    kind = models.CharField(max_length=20, choices=OrganizationKind.choices, default=OrganizationKind.DEPARTMENT)
+    kind = models.CharField(
+        max_length=20, choices=OrganizationKind.choices, default=OrganizationKind.DEPARTMENT
+    )
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
-    email_domain = models.CharField(max_length=255, blank=True, help_text="Mail from this domain belongs here.")
+    email_domain = models.CharField(
+        max_length=255, blank=True, help_text="Mail from this domain belongs here."
+    )
     requesters_see_organization = models.BooleanField(
         default=False,
         help_text="Requesters of this organisation see each other's records, not only their own.",
@@ -79,10 +85,14 @@ class Organization(AuditedModel):
         ancestor, depth = self.parent, 0
         while ancestor is not None:
             if self.pk is not None and ancestor.pk == self.pk:
-                raise ValidationError({"parent": "An organisation cannot sit inside itself or its own children."})
+                raise ValidationError(
+                    {"parent": "An organisation cannot sit inside itself or its own children."}
+                )
             depth += 1
             if depth > MAX_ORGANIZATION_DEPTH:
-                raise ValidationError({"parent": f"Organisations nest at most {MAX_ORGANIZATION_DEPTH} levels deep."})
+                raise ValidationError(
+                    {"parent": f"Organisations nest at most {MAX_ORGANIZATION_DEPTH} levels deep."}
+                )
             ancestor = ancestor.parent
 
 
@@ -98,7 +108,9 @@ class User(AbstractUser, AuditedModel):
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
     )
-    location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.SET_NULL, related_name="people")
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.SET_NULL, related_name="people"
+    )
     job_title = models.CharField(max_length=100, blank=True)
     phone = models.CharField(max_length=40, blank=True)
     language = models.CharField(max_length=10, default="en")
@@ -271,7 +283,9 @@ class ApiToken(AuditedModel):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, default="API token")
-    prefix = models.CharField(max_length=12, db_index=True, help_text="First characters, to recognise a token.")
+    prefix = models.CharField(
+        max_length=12, db_index=True, help_text="First characters, to recognise a token."
+    )
     digest = models.CharField(max_length=64, unique=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)

@@ -23,14 +23,18 @@ def user_get_for(*, user: User, pk: int, action: str = "view") -> User:
 
 
 def organization_list_for(*, user: User) -> QuerySet[Organization]:
-    return Organization.objects.restrict(user, "view").select_related("parent").annotate(
-        member_count=Count("members", distinct=True)
+    return (
+        Organization.objects.restrict(user, "view")
+        .select_related("parent")
+        .annotate(member_count=Count("members", distinct=True))
     )
 
 
 def team_list_for(*, user: User) -> QuerySet[Team]:
-    return Team.objects.restrict(user, "view").select_related("lead").annotate(
-        member_count=Count("memberships", distinct=True)
+    return (
+        Team.objects.restrict(user, "view")
+        .select_related("lead")
+        .annotate(member_count=Count("memberships", distinct=True))
     )
 
 
@@ -73,5 +77,3 @@ def shift_hours_per_week(*, shifts: list[Shift]) -> float:
             end += timedelta(days=1)
         total += end - start
     return round(total.total_seconds() / 3600, 2)
-
-

@@ -36,14 +36,27 @@ def cmd_serve(options: argparse.Namespace) -> int:
     """Migrate, then run the web server and a worker side by side until Ctrl-C."""
     _manage("migrate", "--no-input", "--verbosity", "0")
     python = sys.executable
-    web = [python, "-m", "uvicorn", "opsdesk.config.asgi:application", "--host", options.host,
-           "--port", str(options.port), "--workers", str(options.workers), "--no-access-log",
-           "--proxy-headers", "--lifespan", "off"]
+    web = [
+        python,
+        "-m",
+        "uvicorn",
+        "opsdesk.config.asgi:application",
+        "--host",
+        options.host,
+        "--port",
+        str(options.port),
+        "--workers",
+        str(options.workers),
+        "--no-access-log",
+        "--proxy-headers",
+        "--lifespan",
+        "off",
+    ]
     worker = [python, "-m", "opsdesk", "worker"]
     print(f"OpsDesk is serving http://{options.host}:{options.port}/ (Ctrl-C stops)", flush=True)
-    children = [subprocess.Popen(web)]
+    children = [subprocess.Popen(web)]  # noqa: S603  (our own interpreter and module)
     if not options.no_worker:
-        children.append(subprocess.Popen(worker))
+        children.append(subprocess.Popen(worker))  # noqa: S603
     return _supervise(children)
 
 
@@ -60,7 +73,10 @@ def _supervise(children: list[subprocess.Popen]) -> int:
         for child in children:
             code = child.poll()
             if code is not None:
-                print(f"opsdesk: {child.args[2]} stopped with exit code {code}; stopping the rest", file=sys.stderr)
+                print(
+                    f"opsdesk: {child.args[2]} stopped with exit code {code}; stopping the rest",
+                    file=sys.stderr,
+                )
                 exit_code = code or 1
                 stopping.set()
         stopping.wait(0.5)
@@ -90,12 +106,24 @@ def cmd_worker(options: argparse.Namespace) -> int:
     stop = threading.Event()
     scheduler = None
     if not options.no_scheduler:
-        scheduler = threading.Thread(target=scheduler_loop, args=(stop,), name="scheduler", daemon=True,
-                                     kwargs={"interval": settings.SCHEDULER_INTERVAL_SECONDS})
+        scheduler = threading.Thread(
+            target=scheduler_loop,
+            args=(stop,),
+            name="scheduler",
+            daemon=True,
+            kwargs={"interval": settings.SCHEDULER_INTERVAL_SECONDS},
+        )
         scheduler.start()
-    worker = Worker(queue_names=["*"], interval=options.interval, batch=options.batch, backend_name="default",
-                    startup_delay=not options.batch, max_tasks=None, worker_id=get_random_string(32),
-                    excluded_queue_names=[])
+    worker = Worker(
+        queue_names=["*"],
+        interval=options.interval,
+        batch=options.batch,
+        backend_name="default",
+        startup_delay=not options.batch,
+        max_tasks=None,
+        worker_id=get_random_string(32),
+        excluded_queue_names=[],
+    )
     worker.configure_signals()
     print("OpsDesk worker started" + ("" if scheduler else " (scheduler off)"), flush=True)
     try:
@@ -124,9 +152,12 @@ def cmd_token(options: argparse.Namespace) -> int:
     try:
         user = User.objects.get(username=options.username)
     except User.DoesNotExist:
-        print(f"opsdesk: no user named {options.username!r}. List people with "
-              "'opsdesk manage shell -c \"from opsdesk.accounts.models import User; "
-              "print(*User.objects.values_list(\\'username\\', flat=True))\"'", file=sys.stderr)
+        print(
+            f"opsdesk: no user named {options.username!r}. List people with "
+            "'opsdesk manage shell -c \"from opsdesk.accounts.models import User; "
+            "print(*User.objects.values_list(\\'username\\', flat=True))\"'",
+            file=sys.stderr,
+        )
         return 2
     from opsdesk.core.exceptions import ServiceError
 
@@ -171,18 +202,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="apply migrations, then run the web server and a background worker",
-                                description=cmd_serve.__doc__)
+    serve = commands.add_parser(
+        "serve",
+        help="apply migrations, then run the web server and a background worker",
+        description=cmd_serve.__doc__,
+    )
     serve.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
-    serve.add_argument("--workers", type=int, default=int(os.environ.get("OPSDESK_WEB_WORKERS", "1")),
-                       help="web server processes (default 1, or OPSDESK_WEB_WORKERS)")
-    serve.add_argument("--no-worker", action="store_true", help="serve the web only; run 'opsdesk worker' apart")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("OPSDESK_WEB_WORKERS", "1")),
+        help="web server processes (default 1, or OPSDESK_WEB_WORKERS)",
+    )
+    serve.add_argument(
+        "--no-worker", action="store_true", help="serve the web only; run 'opsdesk worker' apart"
+    )
     serve.set_defaults(handler=cmd_serve)
 
-    worker = commands.add_parser("worker", help="run background tasks and the periodic scheduler",
-                                 description=cmd_worker.__doc__)
-    worker.add_argument("--interval", type=float, default=1.0, help="seconds between polls when idle (default 1)")
+    worker = commands.add_parser(
+        "worker", help="run background tasks and the periodic scheduler", description=cmd_worker.__doc__
+    )
+    worker.add_argument(
+        "--interval", type=float, default=1.0, help="seconds between polls when idle (default 1)"
+    )
     worker.add_argument("--batch", action="store_true", help="run what is queued, then exit")
     worker.add_argument("--no-scheduler", action="store_true", help="do not run periodic schedules here")
     worker.set_defaults(handler=cmd_worker)
@@ -197,11 +240,14 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", default="CLI token", help="a label to recognise the token by")
     create.set_defaults(handler=cmd_token)
 
-    check = commands.add_parser("check", help="run Django's deployment checks with production settings",
-                                description=cmd_check.__doc__)
+    check = commands.add_parser(
+        "check", help="run Django's deployment checks with production settings", description=cmd_check.__doc__
+    )
     check.set_defaults(handler=cmd_check)
 
-    manage = commands.add_parser("manage", help="run any Django management command, e.g. 'opsdesk manage migrate'")
+    manage = commands.add_parser(
+        "manage", help="run any Django management command, e.g. 'opsdesk manage migrate'"
+    )
     manage.add_argument("args", nargs=argparse.REMAINDER)
     manage.set_defaults(handler=cmd_manage)
     return parser

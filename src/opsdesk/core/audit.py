@@ -24,7 +24,8 @@ class AuditContext:
 
 
 _current: contextvars.ContextVar[AuditContext] = contextvars.ContextVar(
-    "opsdesk_audit_context", default=AuditContext()
+    "opsdesk_audit_context",
+    default=AuditContext(),  # noqa: B039  (a frozen dataclass: immutable)
 )
 
 

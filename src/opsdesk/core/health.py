@@ -37,7 +37,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
     except DatabaseError as exc:
         checks["database"] = f"unreachable: {type(exc).__name__}"
     ready = all(value == "ok" for value in checks.values()) and "migrations" in checks
-    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
+    return JsonResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
+    )
 
 
 @never_cache
@@ -48,6 +50,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
     if expected:
         presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(presented.encode(), expected.encode()):
-            return HttpResponse("metrics need the configured bearer token\n", status=401,
-                                content_type="text/plain")
+            return HttpResponse(
+                "metrics need the configured bearer token\n", status=401, content_type="text/plain"
+            )
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

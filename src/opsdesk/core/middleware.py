@@ -10,7 +10,6 @@ from opsdesk.core.choices import Channel
 from opsdesk.core.metrics import http_latency, http_requests
 from opsdesk.core.security_events import client_ip
 
-
 KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 

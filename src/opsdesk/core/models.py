@@ -48,22 +48,6 @@ class AuditedModel(TimeStampedModel):
     class Meta:
         abstract = True
 
-    @classmethod
-    def from_db(cls, db, field_names, values):  # type: ignore[override]
-        instance = super().from_db(db, field_names, values)
-        # The values as loaded are the "before" side of the next audit entry; keeping the
-        # tuple costs nothing, the diff is only computed when the row is saved.
-        instance._audit_loaded = dict(zip(field_names, values, strict=True))
-        return instance
-
-    def _audit_values(self) -> dict[str, Any]:
-        values = {}
-        for field in self._meta.concrete_fields:
-            if field.name in self.audit_ignore or field.attname not in self.__dict__:
-                continue
-            values[field.attname] = getattr(self, field.attname)
-        return values
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         creating = self._state.adding
         if not creating:
@@ -86,6 +70,22 @@ class AuditedModel(TimeStampedModel):
                 snapshot[key] = [REDACTED, None]
         AuditEntry.record(self, AuditOperation.DELETE, _jsonable(snapshot))
         return super().delete(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):  # type: ignore[override]
+        instance = super().from_db(db, field_names, values)
+        # The values as loaded are the "before" side of the next audit entry; keeping the
+        # tuple costs nothing, the diff is only computed when the row is saved.
+        instance._audit_loaded = dict(zip(field_names, values, strict=True))
+        return instance
+
+    def _audit_values(self) -> dict[str, Any]:
+        values = {}
+        for field in self._meta.concrete_fields:
+            if field.name in self.audit_ignore or field.attname not in self.__dict__:
+                continue
+            values[field.attname] = getattr(self, field.attname)
+        return values
 
 
 def _diff(before: dict, after: dict, *, redact: tuple[str, ...], creating: bool) -> dict[str, list]:

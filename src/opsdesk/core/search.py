@@ -39,8 +39,9 @@ class SearchHit:
 _targets: list[SearchTarget] = []
 
 
-def register_search(model: type[models.Model], *, fields: tuple[str, ...], label: str,
-                    describe: Callable[[Any], str] = str) -> None:
+def register_search(
+    model: type[models.Model], *, fields: tuple[str, ...], label: str, describe: Callable[[Any], str] = str
+) -> None:
     _targets.append(SearchTarget(model=model, fields=fields, label=label, describe=describe))
 
 
@@ -52,6 +53,7 @@ def search(*, user: Any, query: str, limit_per_kind: int = 10) -> list[SearchHit
     for target in _targets:
         condition = reduce(or_, (Q(**{f"{field}__icontains": query}) for field in target.fields))
         for obj in target.model.objects.restrict(user, "view").filter(condition)[:limit_per_kind]:
-            hits.append(SearchHit(label=target.label, title=target.describe(obj),
-                                  url=obj.get_absolute_url(), obj=obj))
+            hits.append(
+                SearchHit(label=target.label, title=target.describe(obj), url=obj.get_absolute_url(), obj=obj)
+            )
     return hits

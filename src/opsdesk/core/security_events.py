@@ -19,8 +19,9 @@ def client_ip(request: Any) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def security_event_record(*, kind: str, request: Any = None, user: Any = None, username: str = "",
-                          **detail: Any) -> SecurityEvent:
+def security_event_record(
+    *, kind: str, request: Any = None, user: Any = None, username: str = "", **detail: Any
+) -> SecurityEvent:
     """Append one event to the security log."""
     if user is not None and not getattr(user, "is_authenticated", False):
         user = None

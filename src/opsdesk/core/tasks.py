@@ -26,4 +26,6 @@ def prune_finished_jobs() -> int:
     return deleted
 
 
-register_schedule(name="prune-finished-jobs", task="opsdesk.core.tasks.prune_finished_jobs", cron="17 3 * * *")
+register_schedule(
+    name="prune-finished-jobs", task="opsdesk.core.tasks.prune_finished_jobs", cron="17 3 * * *"
+)
