@@ -35,6 +35,8 @@ def _manage(*args: str) -> None:
 def cmd_serve(options: argparse.Namespace) -> int:
     """Migrate, then run the web server and a worker side by side until Ctrl-C."""
     _manage("migrate", "--no-input", "--verbosity", "0")
+    # Hashed, compressed static files: browsers cache them for good, and a release busts it.
+    _manage("collectstatic", "--no-input", "--verbosity", "0")
     python = sys.executable
     web = [
         python,

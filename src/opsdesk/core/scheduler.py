@@ -60,24 +60,32 @@ def schedules_sync(*, now: datetime | None = None) -> int:
 def run_due_schedules(*, now: datetime | None = None) -> list[str]:
     """Enqueue every schedule due at ``now`` that this process wins; returns their names."""
     now = now or timezone.now()
-    fired = []
-    due = Schedule.objects.filter(enabled=True, next_run_at__lte=now).values_list("pk", "next_run_at", "cron")
-    for pk, claimed_slot, cron in list(due):
-        with transaction.atomic():
-            won = Schedule.objects.filter(pk=pk, next_run_at=claimed_slot).update(
-                next_run_at=next_run(cron, now), last_run_at=now
-            )
-            if not won:
-                continue
-            schedule = Schedule.objects.get(pk=pk)
-            try:
-                import_string(schedule.task).enqueue(**schedule.kwargs)
-            except ImportError:
-                logger.error("schedule %s names an unknown task %s", schedule.name, schedule.task)
-                continue
-            fired.append(schedule.name)
-            logger.info("enqueued scheduled task", extra={"schedule": schedule.name, "task": schedule.task})
-    return fired
+    due = Schedule.objects.filter(enabled=True, next_run_at__lte=now).values_list("pk", "next_run_at")
+    return [name for pk, slot in list(due) if (name := schedule_fire(pk=pk, slot=slot, now=now))]
+
+
+def schedule_fire(*, pk: int, slot: datetime, now: datetime) -> str | None:
+    """Claim the run of schedule ``pk`` that was due at ``slot`` and enqueue its task.
+
+    Returns the schedule's name, or None when another process claimed that run first.
+    """
+    with transaction.atomic():
+        schedule = Schedule.objects.filter(pk=pk).first()
+        if schedule is None:
+            return None
+        won = Schedule.objects.filter(pk=pk, next_run_at=slot).update(
+            next_run_at=next_run(schedule.cron, now), last_run_at=now
+        )
+        if not won:
+            return None
+        try:
+            task = import_string(schedule.task)
+        except ImportError:
+            logger.error("schedule %s names an unknown task %s", schedule.name, schedule.task)
+            return None
+        task.enqueue(**schedule.kwargs)
+    logger.info("enqueued scheduled task", extra={"schedule": schedule.name, "task": schedule.task})
+    return schedule.name
 
 
 def scheduler_loop(stop: threading.Event, *, interval: float) -> None:
