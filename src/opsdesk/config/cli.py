@@ -161,10 +161,13 @@ def cmd_token(options: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    from opsdesk.core.audit import acting
+    from opsdesk.core.choices import Channel
     from opsdesk.core.exceptions import ServiceError
 
     try:
-        _, raw = token_create(actor=user, user=user, name=options.name)
+        with acting(channel=Channel.CLI):
+            _, raw = token_create(actor=user, user=user, name=options.name)
     except ServiceError as exc:
         print(f"opsdesk: {exc.message}", file=sys.stderr)
         return 2
