@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import os
 import platform
@@ -353,6 +354,13 @@ def drop_database(url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def uvicorn_stack() -> str:
+    """What uvicorn picks by default: httptools and uvloop when installed, else h11 and asyncio."""
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    return f"{http} + {loop}"
+
+
 # --- report -----------------------------------------------------------------------------------------
 def report(
     *,
@@ -376,7 +384,7 @@ def report(
     )
     print(
         f"  software  Django {django.__version__}, DRF {rest_framework.VERSION}, "
-        f"uvicorn {uvicorn.__version__} (1 process, started by 'opsdesk serve --no-worker')"
+        f"uvicorn {uvicorn.__version__} ({uvicorn_stack()}; 1 process via 'opsdesk serve --no-worker')"
     )
     print(f"  database  {facts['database']}")
     print(
