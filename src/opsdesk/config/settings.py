@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "csp",
     "opsdesk.core",
     "opsdesk.accounts",
+    "opsdesk.portfolio",
     "opsdesk.api",
     "opsdesk.web",
 ]
