@@ -1,2 +1,77 @@
+"""The navigation every page shows: only what exists and what the user may open.
+
+A link the user cannot follow is worse than no link, so each item is checked against the
+same permission rules the page itself applies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from opsdesk.accounts.models import Absence, Location, Organization, Skill, Team, User
+from opsdesk.core.models import AuditEntry, Job, SecurityEvent
+from opsdesk.core.querysets import user_can
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    icon: str
+    active: bool = False
+
+
+@dataclass(frozen=True)
+class NavSection:
+    label: str
+    items: list[NavItem]
+
+
+PEOPLE = (
+    ("People", "accounts:user_list", "people", User),
+    ("Organisations", "accounts:organization_list", "building", Organization),
+    ("Teams", "accounts:team_list", "diagram-3", Team),
+    ("Locations", "accounts:location_list", "geo-alt", Location),
+    ("Skills", "accounts:skill_list", "mortarboard", Skill),
+    ("Out of office", "accounts:absence_list", "calendar-x", Absence),
+)
+ADMINISTRATION = (
+    ("Audit log", "audit_log", "journal-text", AuditEntry),
+    ("Security log", "security_log", "shield-lock", SecurityEvent),
+    ("Jobs", "job_list", "gear", Job),
+)
+
+
+def _item(request, label: str, url: str, icon: str) -> NavItem:
+    path = request.path
+    active = path == url if url in ("/", "/portal/") else path.startswith(url)
+    return NavItem(label=label, url=url, icon=icon, active=active)
+
+
 def navigation(request):
-    return {}
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    home = reverse("home") if user.is_agent else reverse("portal")
+    sections = [NavSection("", [_item(request, "Home", home, "house")])]
+    people = [
+        _item(request, label, reverse(name), icon)
+        for label, name, icon, model in PEOPLE
+        if user_can(user, "view", model)
+    ]
+    if people:
+        sections.append(NavSection("People", people))
+    admin = [
+        _item(request, label, reverse(name), icon)
+        for label, name, icon, model in ADMINISTRATION
+        if user_can(user, "view", model)
+    ]
+    if user.is_agent:
+        admin.append(NavItem("API docs", reverse("api-docs"), "braces"))
+    if user.is_staff:
+        admin.append(NavItem("Django admin", reverse("admin:index"), "tools"))
+    if admin:
+        sections.append(NavSection("Administration", admin))
+    return {"nav_sections": sections, "nav_home_url": home}

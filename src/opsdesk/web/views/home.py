@@ -1,0 +1,48 @@
+"""Where people land: the agent home at "/" and the portal for requesters."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from opsdesk.accounts.choices import Availability
+from opsdesk.accounts.selectors import user_availability
+from opsdesk.core.models import AuditEntry
+from opsdesk.core.querysets import user_can
+from opsdesk.core.selectors import audit_entries_for
+
+RECENT_ACTIVITY = 8
+UPCOMING_ABSENCES = 5
+
+
+@login_required
+def home(request):
+    user = request.user
+    if user.is_requester:
+        return redirect("portal")
+    now = timezone.now()
+    availability = user_availability(user=user, at=now)
+    teams = list(
+        user.teams.all().select_related("lead").annotate(member_count=Count("memberships", distinct=True))
+    )
+    context = {
+        "teams": teams,
+        "led_team_ids": {team.pk for team in teams if team.lead_id == user.pk},
+        "availability": availability,
+        "availability_label": Availability(availability).label,
+        "shifts": list(user.shifts.all()),
+        "absences": list(user.absences.filter(ends_at__gt=now).order_by("starts_at")[:UPCOMING_ABSENCES]),
+        "skills": list(user.skills.select_related("skill")),
+        "can_read_audit": user_can(user, "view", AuditEntry),
+        "recent_activity": list(audit_entries_for(user=user)[:RECENT_ACTIVITY]),
+    }
+    return render(request, "web/home_agent.html", context)
+
+
+@login_required
+def portal(request):
+    user = request.user
+    context = {"organization": user.organization}
+    return render(request, "web/portal.html", context)
