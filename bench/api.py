@@ -392,7 +392,8 @@ def report(
         f"{facts['organizations']} organisations, {facts['teams']} teams, "
         f"{facts['memberships']:,} team memberships"
     )
-    print(f"  run       {budget_name}; the client shares the machine with the server")
+    print(f"  run       {budget_name}")
+    print("            the load generator runs on the same machine as the server")
     print()
     header = (
         f"  {'what':<44} {'conc':>4} {'requests':>9} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'errors':>6}"
@@ -446,6 +447,7 @@ def main() -> int:
     command = "python bench/api.py" + "".join(f" {shlex.quote(arg)}" for arg in sys.argv[1:])
     budget = QUICK if options.quick else FULL
     started = time.monotonic()
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="opsdesk-bench-") as tmp:
         data_dir = Path(tmp)
         env = {
@@ -495,10 +497,11 @@ def main() -> int:
                 stop_server(server)
             if scratch_name:
                 drop_database(options.database_url, scratch_name)
+    load = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
     budget_name = (
         f"{'quick' if options.quick else 'full'}: each step {budget.seconds:g} s or "
         f"{budget.requests:,} requests after {budget.warmup_seconds:g} s warm-up; "
-        f"{time.monotonic() - started:.0f} s in all"
+        f"{time.monotonic() - started:.0f} s in all; {load}"
     )
     report(
         command=command,
