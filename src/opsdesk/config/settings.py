@@ -172,6 +172,7 @@ CONTENT_SECURITY_POLICY = {
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("OPSDESK_MAX_REQUEST_BYTES", 2 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+MAX_UPLOAD_BYTES = env_int("OPSDESK_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 
 # --- Files ------------------------------------------------------------------
 STATIC_URL = "/static/"
