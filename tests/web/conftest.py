@@ -46,9 +46,14 @@ def world(db):
         team=team,
         skill=skill,
         location=LocationFactory(name="Berlin HQ"),
-        shift=Shift.objects.create(user=people.agent, weekday=0, starts=datetime.time(8), ends=datetime.time(16)),
-        absence=Absence.objects.create(user=people.agent, starts_at=now + datetime.timedelta(days=1),
-                                       ends_at=now + datetime.timedelta(days=2)),
+        shift=Shift.objects.create(
+            user=people.agent, weekday=0, starts=datetime.time(8), ends=datetime.time(16)
+        ),
+        absence=Absence.objects.create(
+            user=people.agent,
+            starts_at=now + datetime.timedelta(days=1),
+            ends_at=now + datetime.timedelta(days=2),
+        ),
         agent_skill=AgentSkill.objects.create(user=people.agent, skill=skill, level=4),
         job=Job.objects.create(name="opsdesk.core.tasks.cleanup", log="started\nfinished", error=""),
     )

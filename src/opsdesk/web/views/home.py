@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from opsdesk.accounts.choices import Availability
+from opsdesk.accounts.models import Team
 from opsdesk.accounts.selectors import user_availability
 from opsdesk.core.models import AuditEntry
 from opsdesk.core.querysets import user_can
@@ -24,8 +25,13 @@ def home(request):
         return redirect("portal")
     now = timezone.now()
     availability = user_availability(user=user, at=now)
+    # Filter by a subquery, not through user.teams: counting across that join would count
+    # only this user's own membership.
     teams = list(
-        user.teams.all().select_related("lead").annotate(member_count=Count("memberships", distinct=True))
+        Team.objects.restrict(user, "view")
+        .filter(pk__in=user.team_memberships.values("team_id"))
+        .select_related("lead")
+        .annotate(member_count=Count("memberships", distinct=True))
     )
     context = {
         "teams": teams,
