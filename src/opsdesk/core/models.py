@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models.fields.files import FieldFile
 
 from opsdesk.core.audit import current_context
 from opsdesk.core.choices import AuditOperation, Channel, JobStatus, SecurityEventKind
@@ -84,7 +85,9 @@ class AuditedModel(TimeStampedModel):
         for field in self._meta.concrete_fields:
             if field.name in self.audit_ignore or field.attname not in self.__dict__:
                 continue
-            values[field.attname] = getattr(self, field.attname)
+            value = getattr(self, field.attname)
+            # A file is recorded by its stored name, as the database holds it.
+            values[field.attname] = value.name if isinstance(value, FieldFile) else value
         return values
 
 
