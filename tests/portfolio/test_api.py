@@ -1,4 +1,4 @@
-"""The portfolio's REST API: the rules hold on this path too, and requesters see only what is theirs to see."""
+"""The portfolio REST API: its rules hold on this path too; requesters see only what is theirs."""
 
 from datetime import date
 
