@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-import factory
+import datetime
 
-from opsdesk.accounts.choices import Role, Tier
-from opsdesk.accounts.models import Location, Organization, Skill, Team, TeamMembership, User
+import factory
+from django.utils import timezone
+
+from opsdesk.accounts.choices import AbsenceKind, Role, SkillLevel, Tier, Weekday
+from opsdesk.accounts.models import (
+    Absence,
+    AgentSkill,
+    Location,
+    Organization,
+    Shift,
+    Skill,
+    Team,
+    TeamMembership,
+    User,
+)
 
 PASSWORD = "password123!"
 
@@ -70,3 +83,32 @@ class SkillFactory(factory.django.DjangoModelFactory):
         model = Skill
 
     name = factory.Sequence(lambda n: f"Skill {n}")
+
+
+class AgentSkillFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgentSkill
+
+    user = factory.SubFactory(UserFactory, role=Role.AGENT)
+    skill = factory.SubFactory(SkillFactory)
+    level = SkillLevel.PRACTITIONER
+
+
+class ShiftFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Shift
+
+    user = factory.SubFactory(UserFactory, role=Role.AGENT)
+    weekday = Weekday.MONDAY
+    starts = datetime.time(8, 0)
+    ends = datetime.time(16, 0)
+
+
+class AbsenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Absence
+
+    user = factory.SubFactory(UserFactory, role=Role.AGENT)
+    kind = AbsenceKind.HOLIDAY
+    starts_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=7))
+    ends_at = factory.LazyAttribute(lambda absence: absence.starts_at + datetime.timedelta(days=2))

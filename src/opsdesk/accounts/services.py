@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,16 +23,35 @@ from opsdesk.core.services import check_version, ensure_allowed, record_create, 
 
 # What people may change on their own profile; everything else needs a manager.
 SELF_SERVICE_FIELDS = frozenset(
-    {"first_name", "last_name", "email", "phone", "job_title", "language", "time_zone", "presence", "location"}
+    {
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "job_title",
+        "language",
+        "time_zone",
+        "presence",
+        "location",
+    }
 )
 # Fields that grant power or move someone between organisations.
-PROTECTED_FIELDS = frozenset({"role", "organization", "is_active", "is_staff", "is_superuser", "is_vip", "username"})
+PROTECTED_FIELDS = frozenset(
+    {"role", "organization", "is_active", "is_staff", "is_superuser", "is_vip", "username"}
+)
 TOKEN_PREFIX = "odk_"
 
 
 def _ensure_may_grant(*, actor: User, role: str | None) -> None:
     if role in PRIVILEGED_ROLES and not actor.is_admin:
         raise NotAllowed(f"Only an administrator can give someone the {Role(role).label} role.", field="role")
+
+
+def _validate_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
 
 
 def _sync_django_flags(user: User) -> None:
@@ -49,7 +69,7 @@ def user_create(*, actor: User, username: str, password: str | None = None, **fi
         user = User(username=username, **fields)
         _sync_django_flags(user)
         if password:
-            validate_password(password, user)
+            _validate_password(password, user)
             user.set_password(password)
         else:
             user.set_unusable_password()
@@ -58,20 +78,28 @@ def user_create(*, actor: User, username: str, password: str | None = None, **fi
     return user
 
 
-def user_update(*, actor: User, user: User, data: dict[str, Any], expected_version: int | None = None) -> User:
-    """Change a person's record. People edit their own profile fields; managers the rest."""
+def user_update(
+    *, actor: User, user: User, data: dict[str, Any], expected_version: int | None = None
+) -> User:
+    """Change a person's record. People edit their own profile fields; managers the rest.
+
+    The rules look at the fields whose value changes: a full (PUT) update that repeats a
+    protected field unchanged is not an attempt to change it.
+    """
     ensure_allowed(actor=actor, action="change", instance=user)
     editing_self = actor.pk == user.pk
+    changing = {name: value for name, value in data.items() if getattr(user, name, None) != value}
     if not actor.is_manager:
-        refused = sorted(set(data) - SELF_SERVICE_FIELDS)
+        refused = sorted(set(changing) - SELF_SERVICE_FIELDS)
         if refused:
             raise NotAllowed(f"You may not change {', '.join(refused)}.", field=refused[0])
-    if "role" in data:
-        _ensure_may_grant(actor=actor, role=data["role"])
+    if "role" in changing:
+        _ensure_may_grant(actor=actor, role=changing["role"])
         if user.has_privileged_role and not actor.is_admin:
-            raise NotAllowed("Only an administrator can change the role of a manager, auditor or admin.",
-                             field="role")
-        if editing_self and data["role"] != user.role and not actor.is_superuser:
+            raise NotAllowed(
+                "Only an administrator can change the role of a manager, auditor or admin.", field="role"
+            )
+        if editing_self and not actor.is_superuser:
             raise NotAllowed("You cannot change your own role.", field="role")
     if user.is_admin and not actor.is_admin and not editing_self:
         raise NotAllowed("Only an administrator can change an administrator's record.")
@@ -89,21 +117,25 @@ def user_set_password(*, actor: User, user: User, password: str) -> User:
     if actor.pk != user.pk:
         ensure_allowed(actor=actor, action="change", instance=user)
         if not actor.is_manager or (user.is_admin and not actor.is_admin):
-            raise NotAllowed("You may not set this person's password.")
-    validate_password(password, user)
+            raise NotAllowed("You may not set this person's password.", field="password")
+    _validate_password(password, user)
     with transaction.atomic(), acting(actor=actor):
         user.set_password(password)
         user.save(update_fields=["password"])
-        SecurityEvent.objects.create(kind=SecurityEventKind.PASSWORD_CHANGED, user=user,
-                                     username=user.username, detail={"by": actor.username})
+        SecurityEvent.objects.create(
+            kind=SecurityEventKind.PASSWORD_CHANGED,
+            user=user,
+            username=user.username,
+            detail={"by": actor.username},
+        )
     return user
 
 
-def user_deactivate(*, actor: User, user: User) -> User:
+def user_deactivate(*, actor: User, user: User, expected_version: int | None = None) -> User:
     """People are deactivated, never deleted: their tickets and history keep their name."""
     if actor.pk == user.pk:
         raise ServiceError("You cannot deactivate yourself.", code="self_deactivation")
-    return user_update(actor=actor, user=user, data={"is_active": False})
+    return user_update(actor=actor, user=user, data={"is_active": False}, expected_version=expected_version)
 
 
 def team_member_add(*, actor: User, team: Team, user: User) -> TeamMembership:
@@ -127,8 +159,9 @@ def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def token_create(*, actor: User, user: User, name: str = "API token",
-                 expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+def token_create(
+    *, actor: User, user: User, name: str = "API token", expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
     """Issue a token for ``user``; returns the record and the secret, which is never stored."""
     if actor.pk != user.pk and not actor.is_admin:
         raise NotAllowed("Only administrators create tokens for other people.")
@@ -136,10 +169,15 @@ def token_create(*, actor: User, user: User, name: str = "API token",
         raise ServiceError(f"{user.username} is deactivated and cannot get a token.", code="inactive_user")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic(), acting(actor=actor):
-        token = ApiToken.objects.create(user=user, name=name, prefix=raw[:12], digest=_digest(raw),
-                                        expires_at=expires_at)
-        SecurityEvent.objects.create(kind=SecurityEventKind.TOKEN_CREATED, user=user, username=user.username,
-                                     detail={"token": token.prefix, "by": actor.username})
+        token = ApiToken.objects.create(
+            user=user, name=name, prefix=raw[:12], digest=_digest(raw), expires_at=expires_at
+        )
+        SecurityEvent.objects.create(
+            kind=SecurityEventKind.TOKEN_CREATED,
+            user=user,
+            username=user.username,
+            detail={"token": token.prefix, "by": actor.username},
+        )
     return token, raw
 
 
@@ -149,9 +187,12 @@ def token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
     with transaction.atomic(), acting(actor=actor):
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        SecurityEvent.objects.create(kind=SecurityEventKind.TOKEN_REVOKED, user=token.user,
-                                     username=token.user.username,
-                                     detail={"token": token.prefix, "by": actor.username})
+        SecurityEvent.objects.create(
+            kind=SecurityEventKind.TOKEN_REVOKED,
+            user=token.user,
+            username=token.user.username,
+            detail={"token": token.prefix, "by": actor.username},
+        )
     return token
 
 

@@ -34,8 +34,11 @@ def add_problem_responses(result, generator, request, public):
         for operation in path.values():
             responses = operation.setdefault("responses", {})
             for code, description in ERRORS.items():
-                responses.setdefault(code, {
-                    "description": description,
-                    "content": {"application/problem+json": {"schema": reference}},
-                })
+                responses.setdefault(
+                    code,
+                    {
+                        "description": description,
+                        "content": {"application/problem+json": {"schema": reference}},
+                    },
+                )
     return result

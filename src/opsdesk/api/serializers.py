@@ -8,8 +8,20 @@ class AuditEntrySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AuditEntry
-        fields = ("id", "at", "actor", "actor_name", "channel", "operation", "object_type", "object_id",
-                  "object_repr", "changes", "request_id", "ip")
+        fields = (
+            "id",
+            "at",
+            "actor",
+            "actor_name",
+            "channel",
+            "operation",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "changes",
+            "request_id",
+            "ip",
+        )
 
     def get_object_type(self, entry: AuditEntry) -> str:
         return f"{entry.content_type.app_label}.{entry.content_type.model}"
@@ -26,8 +38,18 @@ class JobSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Job
-        fields = ("id", "name", "status", "attempt", "arguments", "started_at", "finished_at",
-                  "duration_seconds", "log", "error")
+        fields = (
+            "id",
+            "name",
+            "status",
+            "attempt",
+            "arguments",
+            "started_at",
+            "finished_at",
+            "duration_seconds",
+            "log",
+            "error",
+        )
 
 
 class TokenRequestSerializer(serializers.Serializer):

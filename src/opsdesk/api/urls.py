@@ -12,12 +12,18 @@ router.register("jobs", views.JobViewSet)
 v1 = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
     path("", include("opsdesk.accounts.api.urls")),
+    path("", include("opsdesk.portfolio.api.urls")),
     *router.urls,
 ]
 
 urlpatterns = [
     path("v1/", include((v1, "api"), namespace="api")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves its init script from /api/docs/?script=, so script-src 'self' suffices.
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api/swagger_ui.html"),
+        name="api-docs",
+    ),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
 ]

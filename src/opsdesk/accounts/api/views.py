@@ -5,6 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from opsdesk.accounts import filtersets, services
@@ -28,18 +29,21 @@ class UserViewSet(RestrictedModelViewSet):
     def create_record(self, data: dict[str, Any]) -> User:
         return services.user_create(actor=self.request.user, **data)
 
-    def update_record(self, instance: User, data: dict[str, Any], version: int) -> User:
+    def update_record(self, instance: User, data: dict[str, Any], version: int | None) -> User:
+        # Both writes share the view's transaction: a refused password leaves the profile unchanged.
         password = data.pop("password", None)
-        user = services.user_update(actor=self.request.user, user=instance, data=data, expected_version=version)
+        user = services.user_update(
+            actor=self.request.user, user=instance, data=data, expected_version=version
+        )
         if password:
             services.user_set_password(actor=self.request.user, user=user, password=password)
         return user
 
-    def delete_record(self, instance: User) -> None:
-        services.user_deactivate(actor=self.request.user, user=instance)
+    def delete_record(self, instance: User, version: int | None) -> None:
+        services.user_deactivate(actor=self.request.user, user=instance, expected_version=version)
 
-    @extend_schema(responses=serializers.UserSerializer)
-    @action(detail=False, methods=["get"])
+    @extend_schema(responses=serializers.UserSerializer, filters=False)
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def me(self, request):
         """The signed-in user."""
         return Response(self.get_serializer(request.user).data)
@@ -75,17 +79,19 @@ class TeamViewSet(RestrictedModelViewSet):
         """Add an agent to the team (team lead or manager)."""
         team = self.get_object()
         payload = serializers.TeamMemberSerializer(data=request.data)
+        payload.fields["user"].queryset = User.objects.restrict(request.user, "view")
         payload.is_valid(raise_exception=True)
         services.team_member_add(actor=request.user, team=team, user=payload.validated_data["user"])
-        return Response(self.get_serializer(self.get_queryset().get(pk=team.pk)).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=team.pk)).data, status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["delete"], url_path=r"members/(?P<user_id>\d+)")
     def remove_member(self, request, pk=None, user_id=None):
         """Remove an agent from the team (team lead or manager)."""
         team = self.get_object()
-        user = User.objects.restrict(request.user, "view").get(pk=user_id)
+        user = get_object_or_404(User.objects.restrict(request.user, "view"), pk=user_id)
         services.team_member_remove(actor=request.user, team=team, user=user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -28,8 +28,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("The token contains characters a token never has.") from exc
         user = import_string(TOKEN_AUTHENTICATOR)(raw)
         if user is None:
-            security_event_record(kind=SecurityEventKind.TOKEN_REJECTED, request=request._request,
-                                  token=raw[:12])
+            security_event_record(
+                kind=SecurityEventKind.TOKEN_REJECTED, request=request._request, token=raw[:12]
+            )
             raise exceptions.AuthenticationFailed("The token is unknown, revoked or expired.")
         return (user, raw)
 
@@ -44,5 +45,8 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
     name = "bearerAuth"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "description": "A token from 'opsdesk token create' "
-                "or POST /api/v1/auth/token/."}
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A token from 'opsdesk token create' or POST /api/v1/auth/token/.",
+        }

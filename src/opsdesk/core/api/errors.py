@@ -8,6 +8,8 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, IntegrityError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -54,36 +56,91 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response | None:
         errors = {exc.field: [exc.message]} if exc.field else None
         title = {403: "Permission denied", 409: "Conflict"}.get(exc.status, "Request refused")
         if exc.status == 403 and request is not None:
-            security_event_record(kind=SecurityEventKind.PERMISSION_DENIED, request=request._request,
-                                  user=request.user, reason=exc.message)
-        return _response(problem(status_code=exc.status, code=exc.code, title=title, detail=exc.message,
-                                 errors=errors))
+            security_event_record(
+                kind=SecurityEventKind.PERMISSION_DENIED,
+                request=request._request,
+                user=request.user,
+                reason=exc.message,
+            )
+        return _response(
+            problem(status_code=exc.status, code=exc.code, title=title, detail=exc.message, errors=errors)
+        )
     if isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(errors)
     if isinstance(exc, ObjectDoesNotExist):
         exc = Http404()
+    if isinstance(exc, ProtectedError | RestrictedError):
+        related = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", ())
+        names = sorted({str(obj._meta.verbose_name_plural) for obj in related})
+        return _response(
+            problem(
+                status_code=409,
+                code="in_use",
+                title="Conflict",
+                detail=f"Other records still refer to this one ({', '.join(names)}); "
+                "change or remove them first.",
+            )
+        )
+    if isinstance(exc, IntegrityError):
+        # A uniqueness race lost to a concurrent write: validation saw no clash, the database did.
+        return _response(
+            problem(
+                status_code=409,
+                code="conflict",
+                title="Conflict",
+                detail="The change clashes with a record written at the same time. Reload and retry.",
+            )
+        )
+    if isinstance(exc, DataError):
+        return _response(
+            problem(
+                status_code=400,
+                code="invalid",
+                title="Invalid input",
+                detail="A value is out of the range the database can store.",
+            )
+        )
     if isinstance(exc, RequestDataTooBig):
-        return _response(problem(status_code=413, code="too_large", title="Request body too large",
-                                 detail="The request body is larger than this server accepts."))
+        return _response(
+            problem(
+                status_code=413,
+                code="too_large",
+                title="Request body too large",
+                detail="The request body is larger than this server accepts.",
+            )
+        )
     if isinstance(exc, DjangoPermissionDenied | exceptions.PermissionDenied) and request is not None:
-        security_event_record(kind=SecurityEventKind.PERMISSION_DENIED, request=request._request,
-                              user=request.user, reason=str(exc))
+        security_event_record(
+            kind=SecurityEventKind.PERMISSION_DENIED,
+            request=request._request,
+            user=request.user,
+            reason=str(exc),
+        )
 
     response = exception_handler(exc, context)
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        body = problem(status_code=response.status_code, code="invalid", title="Invalid input",
-                       detail="Some fields are invalid; see errors.",
-                       errors=_flatten(exc.detail if isinstance(exc.detail, dict)
-                                       else {"non_field_errors": exc.detail}))
+        body = problem(
+            status_code=response.status_code,
+            code="invalid",
+            title="Invalid input",
+            detail="Some fields are invalid; see errors.",
+            errors=_flatten(exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}),
+        )
     else:
         code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "not_found"
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
-        body = problem(status_code=response.status_code, code=code if isinstance(code, str) else "error",
-                       title=_TITLES.get(response.status_code, "Error"), detail=str(detail))
-    headers = {key: value for key, value in response.items() if key in ("WWW-Authenticate", "Retry-After", "Allow")}
+        body = problem(
+            status_code=response.status_code,
+            code=code if isinstance(code, str) else "error",
+            title=_TITLES.get(response.status_code, "Error"),
+            detail=str(detail),
+        )
+    headers = {
+        key: value for key, value in response.items() if key in ("WWW-Authenticate", "Retry-After", "Allow")
+    }
     return _response(body, headers)
 
 
@@ -107,5 +164,3 @@ def problem_json_response(status_code: int, code: str, detail: str) -> JsonRespo
     """For errors raised outside DRF views (unknown /api/ URLs, server errors)."""
     body = problem(status_code=status_code, code=code, title=_TITLES.get(status_code, "Error"), detail=detail)
     return JsonResponse(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
-
-

@@ -10,35 +10,50 @@ from typing import Any
 from django.db import models, transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import exceptions, viewsets
+from rest_framework import exceptions, filters, viewsets
 from rest_framework.response import Response
 
+from opsdesk.core.api.filters import BoundedFilterBackend
 from opsdesk.core.api.parsers import BoundedJSONParser
 from opsdesk.core.audit import _current, current_context
 from opsdesk.core.choices import Channel
 from opsdesk.core.services import ensure_allowed, record_create, record_delete, record_update
 
-ACTION_FOR_METHOD = {"GET": "view", "HEAD": "view", "OPTIONS": "view", "POST": "add", "PUT": "change",
-                     "PATCH": "change", "DELETE": "delete"}
-STANDARD_ACTIONS = frozenset({"list", "retrieve", "create", "update", "partial_update", "destroy", "metadata"})
+ACTION_FOR_METHOD = {
+    "GET": "view",
+    "HEAD": "view",
+    "OPTIONS": "view",
+    "POST": "add",
+    "PUT": "change",
+    "PATCH": "change",
+    "DELETE": "delete",
+}
+STANDARD_ACTIONS = frozenset(
+    {"list", "retrieve", "create", "update", "partial_update", "destroy", "metadata"}
+)
 _ETAG = re.compile(r'^(?:W/)?"(\d{1,9})"$')
 ANY_VERSION = "*"
 
 IF_MATCH = OpenApiParameter(
-    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
     description='The ETag you read (e.g. "3"). A stale one is refused with 409. Required on PUT and PATCH '
-                "unless the body carries 'version'; '*' applies the change to whatever version is current.",
+    "unless the body carries 'version'; '*' applies the change to whatever version is current.",
 )
 
 
 class PreconditionRequired(exceptions.APIException):
     status_code = 428
     default_code = "precondition_required"
-    default_detail = ("Say which version you edited: send the ETag you read as an If-Match header, "
-                      "or the record's 'version' in the body.")
+    default_detail = (
+        "Say which version you edited: send the ETag you read as an If-Match header, "
+        "or the record's 'version' in the body."
+    )
 
 
-def if_match_version(request) -> int | None | str:
+def if_match_version(request) -> int | str | None:
     """The version named by ``If-Match``: an int, ``ANY_VERSION`` for ``*``, or None if absent."""
     header = request.headers.get("If-Match", "").strip()
     if not header:
@@ -71,11 +86,17 @@ class ApiViewMixin:
     query string (databases refuse them), and audit entries stamped with the API user."""
 
     parser_classes = [BoundedJSONParser]
+    filter_backends = [BoundedFilterBackend, filters.SearchFilter, filters.OrderingFilter]
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        bad = sorted({key for key, value in request.query_params.lists()
-                      if "\x00" in key or any("\x00" in item for item in value)})
+        bad = sorted(
+            {
+                key
+                for key, value in request.query_params.lists()
+                if "\x00" in key or any("\x00" in item for item in value)
+            }
+        )
         if bad:
             raise exceptions.ValidationError({name: ["NUL characters are not allowed."] for name in bad})
         if request.user and request.user.is_authenticated:
@@ -125,12 +146,19 @@ class RestrictedModelViewSet(ApiViewMixin, viewsets.ModelViewSet):
 
     # --- services; override per model -----------------------------------------------
     def create_record(self, data: dict[str, Any]) -> models.Model:
-        return record_create(model=self.queryset.model, actor=self.request.user,
-                             **_split_m2m(self.queryset.model, data))
+        return record_create(
+            model=self.queryset.model, actor=self.request.user, **_split_m2m(self.queryset.model, data)
+        )
 
-    def update_record(self, instance: models.Model, data: dict[str, Any], version: int | None) -> models.Model:
-        return record_update(instance=instance, actor=self.request.user, expected_version=version,
-                             **_split_m2m(type(instance), data))
+    def update_record(
+        self, instance: models.Model, data: dict[str, Any], version: int | None
+    ) -> models.Model:
+        return record_update(
+            instance=instance,
+            actor=self.request.user,
+            expected_version=version,
+            **_split_m2m(type(instance), data),
+        )
 
     def delete_record(self, instance: models.Model, version: int | None) -> None:
         record_delete(instance=instance, actor=self.request.user, expected_version=version)
