@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import importlib.util
 import json
 import os
@@ -204,6 +205,7 @@ class Result:
     concurrency: int
     requests: int = 0
     errors: int = 0
+    statuses: collections.Counter = field(default_factory=collections.Counter)
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
 
@@ -250,6 +252,7 @@ async def _connection(
                 result.latencies.append(time.perf_counter() - started)
                 result.requests += 1
                 result.errors += status != 200
+                result.statuses[status] += 1
     finally:
         writer.close()
         await writer.wait_closed()
@@ -308,6 +311,10 @@ def start_server(env: dict[str, str], port: int, log_path: Path) -> subprocess.P
         time.sleep(0.2)
     stop_server(server)
     raise SystemExit(f"bench: /healthz did not answer within 60 s; the server's log:\n{log_path.read_text()}")
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def stop_server(server: subprocess.Popen) -> None:
@@ -492,6 +499,10 @@ def main() -> int:
                     results[(name, concurrency)] = measure(
                         port=port, name=name, path=path, token=token, concurrency=concurrency, budget=budget
                     )
+            failed = {key: result.statuses for key, result in results.items() if result.errors}
+            if failed:
+                print(f"bench: some answers were not 200: {failed}; the server's log ends:", file=sys.stderr)
+                print(_tail(data_dir / "server.log"), file=sys.stderr)
         finally:
             if server is not None:
                 stop_server(server)
