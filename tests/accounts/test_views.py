@@ -130,7 +130,7 @@ def test_stale_edit_shows_the_conflict_keeps_the_input_and_overwrites_nothing(cl
     )
 
     assert response.status_code == 409
-    assert b"changed by someone else" in response.content
+    assert b"Someone else changed this while you were editing" in response.content
     assert b'value="Berlin Campus"' in response.content
     assert {"label": "City", "saved": "Potsdam", "yours": "Berlin"} in response.context["conflict"][
         "differences"

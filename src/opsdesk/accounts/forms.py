@@ -168,7 +168,9 @@ class TeamForm(forms.ModelForm):
 
 
 class TeamMemberForm(forms.Form):
-    user = forms.ModelChoiceField(queryset=User.objects.none(), label="Add a member")
+    user = forms.ModelChoiceField(
+        queryset=User.objects.none(), label="Add a member", empty_label="Choose a person…"
+    )
 
     def __init__(self, *args, team: Team, **kwargs):
         super().__init__(*args, **kwargs)

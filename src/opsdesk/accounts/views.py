@@ -75,6 +75,7 @@ class UserListView(ObjectListView):
     def customize_filter_form(self, form):
         # The FilterSet takes ids (the API's contract); people pick from names.
         user = self.request.user
+        form.fields["organization"].label = "Organisation"
         form.fields["team"] = forms.ModelChoiceField(Team.objects.restrict(user, "view"), required=False)
         form.fields["skill"] = forms.ModelChoiceField(Skill.objects.restrict(user, "view"), required=False)
 

@@ -62,6 +62,19 @@ def style_form(form: forms.BaseForm, *, small: bool = False) -> None:
         widget.attrs["class"] = f"{existing} {css}".strip()
 
 
+def offer_any_as_blank(form: forms.BaseForm) -> None:
+    """In filter forms an empty choice means "any", so say so instead of "---------"."""
+    for field in form.fields.values():
+        if isinstance(field.widget, forms.NullBooleanSelect):
+            field.widget.choices = [("unknown", "Any"), ("true", "Yes"), ("false", "No")]
+        elif hasattr(field, "empty_label"):
+            # Model choices and django-filter's choices add the blank entry themselves.
+            field.empty_label = "Any"
+            field.widget.choices = field.choices
+        elif isinstance(field, forms.ChoiceField):
+            field.choices = [("", "Any") if value == "" else (value, label) for value, label in field.choices]
+
+
 def audit_history_for(*, user: Any, instance: models.Model) -> list[AuditEntry] | None:
     """The record's own audit trail, or None when the user may not read the audit log at all."""
     if not user_can(user, "view", AuditEntry):
@@ -166,6 +179,7 @@ class ObjectListView(RestrictedObjectMixin, View):
             filterset = self.filterset_class(request.GET or None, queryset=queryset, request=request)
             restrict_choice_fields(filterset.form, request.user)
             self.customize_filter_form(filterset.form)
+            offer_any_as_blank(filterset.form)
             style_form(filterset.form, small=True)
             queryset = filterset.qs if filterset.is_bound else queryset
         query = request.GET.get("q", "").strip()
