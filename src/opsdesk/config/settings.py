@@ -78,7 +78,17 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------
 DATABASE_URL = env_str("OPSDESK_DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # A connection pool, not persistent connections: under ASGI every request runs in a
+        # thread of its own, and per-thread connections would pile up past max_connections.
+        DATABASES["default"]["OPTIONS"] = {
+            "pool": {
+                "min_size": env_int("OPSDESK_DB_POOL_MIN", 2),
+                "max_size": env_int("OPSDESK_DB_POOL_MAX", 10),
+                "timeout": 10,
+            }
+        }
 else:
     DATABASES = {
         "default": {
