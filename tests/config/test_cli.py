@@ -18,7 +18,9 @@ pytestmark = pytest.mark.xdist_group("cli")
 
 def opsdesk_env(data_dir: Path) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("OPSDESK_")}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
+    # The browser tests relax Django's async safety in this process; a real deployment never does.
+    for inherited in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"):
+        env.pop(inherited, None)
     env.update({"OPSDESK_DATA_DIR": str(data_dir), "OPSDESK_LOG_FORMAT": "text"})
     return env
 
