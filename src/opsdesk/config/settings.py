@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "opsdesk.core",
     "opsdesk.accounts",
     "opsdesk.portfolio",
+    "opsdesk.tickets",
     "opsdesk.api",
     "opsdesk.web",
 ]
@@ -291,3 +292,6 @@ LOGGING = {
     },
 }
 JOB_RETENTION_DAYS = env_int("OPSDESK_JOB_RETENTION_DAYS", 30)
+
+# --- Service desk -------------------------------------------------------------------
+TICKET_REOPEN_DAYS = env_int("OPSDESK_TICKET_REOPEN_DAYS", 7)

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class TicketsConfig(AppConfig):
+    name = "opsdesk.tickets"
+    label = "tickets"
+    verbose_name = "Service desk"
+
+    def ready(self) -> None:
+        from opsdesk.tickets import permissions
+
+        permissions.register()

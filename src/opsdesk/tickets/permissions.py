@@ -1,0 +1,70 @@
+"""Who may see and change tickets and problems.
+
+Agents work every ticket. Requesters see the tickets they raised or watch, and their
+organisation's where the organisation allows it; they add tickets for themselves and act on
+their own through the services (reply, cancel, reopen, rate). Problems are for agents.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from opsdesk.accounts.models import User
+from opsdesk.accounts.permissions import manager_writes
+from opsdesk.core.querysets import register_rule
+from opsdesk.tickets.choices import PUBLIC_EVENTS
+from opsdesk.tickets.models import Category, PriorityRule, Problem, Ticket, TimelineEvent
+
+READ = "view"
+
+
+def requester_tickets(user: User, prefix: str = "") -> Q:
+    mine = Q(**{f"{prefix}requester": user})
+    mine |= Q(
+        **{f"{prefix}pk__in": Ticket.watchers.through.objects.filter(user_id=user.pk).values("ticket_id")}
+    )
+    if user.organization_id and user.organization.requesters_see_organization:
+        mine |= Q(**{f"{prefix}organization_id": user.organization_id})
+    return mine
+
+
+def tickets_rule(user: User, action: str) -> Q | bool:
+    if user.is_agent:
+        return action != "delete"
+    if action == READ:
+        return requester_tickets(user)
+    if action == "add":
+        return Q(requester=user)
+    if action == "change":
+        return Q(requester=user)
+    return False
+
+
+def events_rule(user: User, action: str) -> Q | bool:
+    if action != READ:
+        return False
+    if user.is_agent:
+        return True
+    # Requesters see the public part of their tickets' timelines, never internal notes.
+    return requester_tickets(user, "ticket__") & Q(kind__in=PUBLIC_EVENTS)
+
+
+def staff_read(user: User, action: str) -> Q | bool:
+    return action == READ and user.is_agent
+
+
+def problems_rule(user: User, action: str) -> Q | bool:
+    return user.is_agent and action != "delete"
+
+
+def categories_rule(user: User, action: str) -> Q | bool:
+    # Everyone picks a category when they report something; managers maintain the tree.
+    return action == READ
+
+
+def register() -> None:
+    register_rule(Ticket, tickets_rule)
+    register_rule(TimelineEvent, events_rule)
+    register_rule(Problem, problems_rule)
+    register_rule(Category, manager_writes(categories_rule))
+    register_rule(PriorityRule, manager_writes(staff_read))
