@@ -219,3 +219,25 @@ def test_the_service_list_query_count_does_not_grow_with_rows(api_as, manager, d
         response = client.get("/api/v1/services/?page_size=50")
     assert len(response.json()["results"]) == 30
     assert Service.objects.count() == 30
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("invoice.png", b"MZ\x90\x00 an executable", "not really a .png"),
+        ("../../etc/passwd.txt", b"root:x:0:0", None),
+        ("report\u202egnp.exe", b"MZ", "files only"),
+        ("notes.txt", b"\x00\x01binary", "not a text file"),
+    ],
+)
+def test_uploads_are_checked_by_content_and_name(api_as, manager, settings, tmp_path, name, content, reason):
+    settings.MEDIA_ROOT = tmp_path
+    contract = ContractFactory()
+    response = api_as(manager).post(f"/api/v1/contracts/{contract.pk}/documents/",
+                                    {"file": SimpleUploadedFile(name, content)}, format="multipart")
+    if reason is None:
+        assert response.status_code == 201
+        assert response.json()["original_name"] == "passwd.txt"
+    else:
+        assert response.status_code == 400
+        assert reason in response.json()["errors"]["file"][0]

@@ -4,13 +4,11 @@ policies) before it writes; every change lands in the audit trail."""
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -19,6 +17,7 @@ from opsdesk.accounts.models import User
 from opsdesk.core.audit import acting
 from opsdesk.core.exceptions import ServiceError
 from opsdesk.core.services import check_version, ensure_allowed, record_create, record_update
+from opsdesk.core.uploads import check_upload
 from opsdesk.portfolio.choices import STAGE_TRANSITIONS, EvaluationStatus, PolicyStatus, Stage
 from opsdesk.portfolio.models import (
     EvaluationCandidate,
@@ -33,21 +32,6 @@ from opsdesk.portfolio.models import (
     SupportPolicyVersion,
 )
 from opsdesk.portfolio.models.sourcing import DEFAULT_CRITERIA, Contract, ContractDocument
-
-# What may be attached to a contract, by extension; the stored content type comes from here,
-# never from the uploader's claim.
-DOCUMENT_TYPES = {
-    ".pdf": "application/pdf",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ".odt": "application/vnd.oasis.opendocument.text",
-    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
-    ".txt": "text/plain",
-    ".csv": "text/csv",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-}
 
 STAGE_DATE_FIELD = {
     Stage.PIPELINE: "pipeline_at",
@@ -193,29 +177,18 @@ def service_change_stage(
 
 # --- contract documents --------------------------------------------------------------------------
 def contract_document_add(*, actor: User, contract: Contract, upload: Any) -> ContractDocument:
-    """Attach a document to a contract, within the size limit and the allowed types."""
+    """Attach a document to a contract: an allowed type whose content matches, within the size limit."""
     ensure_allowed(actor=actor, action="change", instance=contract)
-    name = os.path.basename(str(upload.name or "")).strip()[:255]
-    extension = os.path.splitext(name)[1].lower()
-    if extension not in DOCUMENT_TYPES:
-        raise ServiceError(
-            f"Attach {', '.join(sorted(DOCUMENT_TYPES))} files only.", code="file_type", field="file"
-        )
-    if upload.size > settings.MAX_UPLOAD_BYTES:
-        raise ServiceError(
-            f"Files may be at most {settings.MAX_UPLOAD_BYTES // (1024 * 1024)} MB.",
-            code="file_too_large",
-            field="file",
-        )
+    checked = check_upload(upload)
     with transaction.atomic(), acting(actor=actor):
         document = ContractDocument(
             contract=contract,
-            original_name=name,
-            content_type=DOCUMENT_TYPES[extension],
-            size=upload.size,
+            original_name=checked.name,
+            content_type=checked.content_type,
+            size=checked.size,
             uploaded_by=actor,
         )
-        document.file.save(name, upload, save=False)
+        document.file.save(checked.name, upload, save=False)
         document.save()
     return document
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -14,6 +12,7 @@ from django.db import models
 from django.urls import reverse
 
 from opsdesk.core.models import AuditedModel
+from opsdesk.core.uploads import random_upload_path
 from opsdesk.portfolio.choices import PERIODS_PER_YEAR, CostPeriod, EvaluationStatus, ProviderKind
 from opsdesk.portfolio.models.catalogue import MONEY, Offering, Service
 
@@ -123,8 +122,7 @@ class Contract(AuditedModel):
 
 
 def _document_path(instance: ContractDocument, filename: str) -> str:
-    # A random name on disk: an uploaded name never becomes a path; the original is kept in the row.
-    return f"contracts/{instance.contract_id}/{uuid.uuid4().hex}{os.path.splitext(filename)[1][:10].lower()}"
+    return random_upload_path(f"contracts/{instance.contract_id}", filename)
 
 
 class ContractDocument(AuditedModel):
