@@ -4,6 +4,7 @@ timeline hold everywhere."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -22,13 +23,14 @@ from opsdesk.tickets.choices import (
     DEFAULT_PRIORITY_MATRIX,
     NUMBER_PREFIX,
     NUMBER_START,
+    OPEN_STATUSES,
     Channel,
     EventKind,
     Level,
     Status,
     TicketType,
 )
-from opsdesk.tickets.models import NumberSequence, PriorityRule, Ticket, TimelineEvent
+from opsdesk.tickets.models import NumberSequence, PriorityRule, Survey, Ticket, TimelineEvent
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 40
@@ -71,7 +73,7 @@ def _check_level(name: str, value: Any) -> int:
     return int(value)
 
 
-def _event(
+def record_event(
     ticket: Ticket,
     kind: str,
     actor: User | None,
@@ -150,7 +152,7 @@ def ticket_create(
         if watchers:
             ticket.watchers.set(watchers)
         ensure_allowed(actor=actor, action="add", instance=ticket)
-        _event(ticket, EventKind.CREATED, actor, data={"channel": channel, "priority": ticket.priority})
+        record_event(ticket, EventKind.CREATED, actor, data={"channel": channel, "priority": ticket.priority})
     return ticket
 
 
@@ -188,7 +190,7 @@ def ticket_update(
             if before[name] != getattr(ticket, name)
         }
         if changed:
-            _event(ticket, EventKind.FIELDS, actor, data=changed)
+            record_event(ticket, EventKind.FIELDS, actor, data=changed)
     return ticket
 
 
@@ -225,7 +227,7 @@ def ticket_assign(
         if ticket.status == Status.NEW:
             ticket.status = Status.ASSIGNED
         ticket.save()
-        _event(
+        record_event(
             ticket,
             EventKind.ASSIGNMENT,
             actor,
@@ -248,8 +250,13 @@ def ticket_transition(
     resolution_notes: str = "",
     pending_reason: str = "",
     note: str = "",
+    resolve_children: bool = False,
 ) -> Ticket:
-    """Move a ticket through its state machine; an illegal move names the allowed ones."""
+    """Move a ticket through its state machine; an illegal move names the allowed ones.
+
+    Resolving asks the requester for a rating. With ``resolve_children``, resolving a parent
+    (a major incident) resolves its open children with the same code.
+    """
     ensure_allowed(actor=actor, action="change", instance=ticket)
     role = _role(actor)
     move = workflows.transition_for(ticket_type=ticket.type, status=ticket.status, to=to)
@@ -303,7 +310,7 @@ def ticket_transition(
             ticket.resolution_code, ticket.resolved_at = "", None
         ticket.full_clean()
         ticket.save()
-        _event(
+        record_event(
             ticket,
             EventKind.STATUS,
             actor,
@@ -314,6 +321,18 @@ def ticket_transition(
                 **({"resolution_code": resolution_code} if to == Status.RESOLVED else {}),
             },
         )
+        if to == Status.RESOLVED:
+            Survey.objects.get_or_create(ticket=ticket, defaults={"token": secrets.token_urlsafe(32)})
+            if resolve_children:
+                for child in ticket.children.filter(status__in=OPEN_STATUSES):
+                    ticket_transition(
+                        actor=actor,
+                        ticket=child,
+                        to=Status.RESOLVED,
+                        resolution_code=resolution_code,
+                        resolution_notes=resolution_notes,
+                        note=f"Resolved with {ticket.number}.",
+                    )
     return ticket
 
 
@@ -333,7 +352,7 @@ def ticket_reply(*, actor: User, ticket: Ticket, body: str, public: bool = True)
     if ticket.status in (Status.CLOSED, Status.CANCELLED):
         raise ServiceError("This ticket is closed; raise a new one.", code="ticket_final")
     with transaction.atomic(), acting(actor=actor):
-        event = _event(
+        event = record_event(
             ticket, EventKind.PUBLIC_REPLY if public else EventKind.INTERNAL_NOTE, actor, body=body
         )
         fields = []
@@ -343,7 +362,9 @@ def ticket_reply(*, actor: User, ticket: Ticket, body: str, public: bool = True)
         if not actor.is_agent and ticket.status == Status.PENDING and ticket.pending_reason == "requester":
             ticket.status, ticket.pending_reason = Status.IN_PROGRESS, ""
             fields += ["status", "pending_reason"]
-            _event(ticket, EventKind.STATUS, actor, data={"status": [Status.PENDING, Status.IN_PROGRESS]})
+            record_event(
+                ticket, EventKind.STATUS, actor, data={"status": [Status.PENDING, Status.IN_PROGRESS]}
+            )
         if fields:
             ticket.save(update_fields=fields)
     return event
@@ -357,4 +378,4 @@ def ticket_log_work(*, actor: User, ticket: Ticket, minutes: int, note: str = ""
     if not isinstance(minutes, int) or isinstance(minutes, bool) or not 0 < minutes <= 24 * 60:
         raise ServiceError("Minutes spent: a whole number from 1 to 1440.", field="minutes")
     with transaction.atomic(), acting(actor=actor):
-        return _event(ticket, EventKind.WORKLOG, actor, body=note, minutes=minutes)
+        return record_event(ticket, EventKind.WORKLOG, actor, body=note, minutes=minutes)
