@@ -106,7 +106,7 @@ def test_resolution_asks_for_a_rating_and_a_low_one_flags_and_may_reopen(agent, 
 def test_attachments_are_checked_and_private_ones_are_for_agents(agent, requester, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     ticket = services.ticket_create(actor=requester, title="Screenshot attached")
-    with pytest.raises(ServiceError, match="not really a .png"):
+    with pytest.raises(ServiceError, match=r"not really a \.png"):
         services.ticket_attach(
             actor=requester, ticket=ticket, upload=SimpleUploadedFile("shot.png", b"MZ\x90")
         )
