@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("opsdesk.api.urls")),
     path("people/", include("opsdesk.accounts.urls")),
+    path("portfolio/", include("opsdesk.portfolio.urls")),
     path("", include("opsdesk.web.urls")),
 ]
 

@@ -13,6 +13,15 @@ from django.urls import reverse
 from opsdesk.accounts.models import Absence, Location, Organization, Skill, Team, User
 from opsdesk.core.models import AuditEntry, Job, SecurityEvent
 from opsdesk.core.querysets import user_can
+from opsdesk.portfolio.models import (
+    BusinessCalendar,
+    BusinessObjective,
+    Contract,
+    Provider,
+    Service,
+    SourcingEvaluation,
+    SupportPolicy,
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,18 @@ PEOPLE = (
     ("Locations", "accounts:location_list", "geo-alt", Location),
     ("Skills", "accounts:skill_list", "mortarboard", Skill),
     ("Out of office", "accounts:absence_list", "calendar-x", Absence),
+)
+# The staff-only overviews (alignment, costs) are gated on a model only staff may read.
+PORTFOLIO = (
+    ("Services", "portfolio:service_list", "grid-3x3-gap", Service),
+    ("Objectives", "portfolio:objective_list", "bullseye", BusinessObjective),
+    ("Alignment", "portfolio:alignment", "signpost-2", BusinessObjective),
+    ("Costs", "portfolio:costs", "cash-coin", Contract),
+    ("Providers", "portfolio:provider_list", "truck", Provider),
+    ("Contracts", "portfolio:contract_list", "file-earmark-text", Contract),
+    ("Evaluations", "portfolio:evaluation_list", "clipboard-data", SourcingEvaluation),
+    ("Support policies", "portfolio:policy_list", "shield-check", SupportPolicy),
+    ("Service hours", "portfolio:calendar_list", "calendar-week", BusinessCalendar),
 )
 ADMINISTRATION = (
     ("Audit log", "audit_log", "journal-text", AuditEntry),
@@ -63,6 +84,14 @@ def navigation(request):
     ]
     if people:
         sections.append(NavSection("People", people))
+    if user.is_agent:
+        portfolio = [
+            _item(request, label, reverse(name), icon)
+            for label, name, icon, model in PORTFOLIO
+            if user_can(user, "view", model)
+        ]
+        if portfolio:
+            sections.append(NavSection("Portfolio", portfolio))
     admin = [
         _item(request, label, reverse(name), icon)
         for label, name, icon, model in ADMINISTRATION

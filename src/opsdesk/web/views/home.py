@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
+from django.db.models import Count, Prefetch
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -13,6 +13,8 @@ from opsdesk.accounts.selectors import user_availability
 from opsdesk.core.models import AuditEntry
 from opsdesk.core.querysets import user_can
 from opsdesk.core.selectors import audit_entries_for
+from opsdesk.portfolio.choices import Channel, PolicyStatus, Stage
+from opsdesk.portfolio.models import Service, SupportPolicy, SupportPolicyVersion
 
 RECENT_ACTIVITY = 8
 UPCOMING_ABSENCES = 5
@@ -47,8 +49,41 @@ def home(request):
     return render(request, "web/home_agent.html", context)
 
 
+def portal_services(user) -> list[Service]:
+    """Catalogue services the user can use, each with its channels and the support policy in
+    force (the latest published version already effective), in three queries however many."""
+    today = timezone.localdate()
+    in_force = (
+        SupportPolicyVersion.objects.restrict(user, "view")
+        .filter(status=PolicyStatus.PUBLISHED, effective_from__lte=today)
+        .order_by("-effective_from", "-number")
+    )
+    policies = SupportPolicy.objects.restrict(user, "view").prefetch_related(
+        Prefetch("versions", queryset=in_force, to_attr="versions_in_force")
+    )
+    services = list(
+        Service.objects.restrict(user, "view")
+        .filter(stage=Stage.CATALOGUE)
+        .prefetch_related(Prefetch("support_policies", queryset=policies, to_attr="visible_policies"))
+        .order_by("name")
+    )
+    for service in services:
+        service.channel_labels = [
+            Channel(value).label for value in service.channels if value in Channel.values
+        ]
+        service.policy_in_force = next(
+            (
+                (policy, policy.versions_in_force[0])
+                for policy in service.visible_policies
+                if policy.versions_in_force
+            ),
+            None,
+        )
+    return services
+
+
 @login_required
 def portal(request):
     user = request.user
-    context = {"organization": user.organization}
+    context = {"organization": user.organization, "services": portal_services(user)}
     return render(request, "web/portal.html", context)
