@@ -296,6 +296,8 @@ class PolicyVersionForm(forms.ModelForm):
 
 # --- providers and contracts ---------------------------------------------------------------------
 class ProviderForm(forms.ModelForm):
+    website = forms.URLField(required=False, assume_scheme="https")
+
     class Meta:
         model = Provider
         fields = ("name", "kind", "website", "email", "phone", "services", "notes")

@@ -163,6 +163,10 @@ class ServiceEditView(PortfolioUrls, ObjectEditView):
     form_class = ServiceForm
     select_related = ("owner", "service_hours")
 
+    def get_initial(self):
+        # Whoever creates a service usually owns it; the form lets them name someone else.
+        return {"owner": self.request.user.pk} if self.object is None and self.request.user.is_agent else {}
+
     @staticmethod
     def _split(form) -> tuple[dict[str, Any], dict[str, Any]]:
         data = dict(form.cleaned_data)
