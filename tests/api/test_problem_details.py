@@ -283,3 +283,11 @@ def test_errors_never_leak_as_html_for_server_errors(world, api_as, monkeypatch)
     client = api_as(UserFactory(role="admin"))
     client.raise_request_exception = False
     assert_problem(client.get("/api/v1/locations/"), 500)
+
+
+def test_filter_times_with_any_offset_python_accepts_work_on_every_database(manager_client):
+    response = manager_client.get("/api/v1/audit/", {"at_before": "2020-05-21T21:09:09-19:36"})
+    assert response.status_code in (200, 403)
+    response = manager_client.get("/api/v1/absences/", {"starts_at__gte": "2020-05-21T21:09:09+23:59"})
+    assert response.status_code == 200
+    assert manager_client.get("/api/v1/users/me/").status_code == 200  # the connection is still usable

@@ -1,8 +1,10 @@
-"""Filter backends for the API: the app's FilterSet, with numbers bounded to what a database
-column can hold (a 40-digit id is a 400, not an overflow deep inside the database driver)."""
+"""Filter backends for the API: the app's FilterSet, with values made safe for every database:
+numbers bounded to what a column holds (a 40-digit id is a 400, not an overflow deep inside the
+driver) and times converted to UTC (PostgreSQL refuses offsets beyond ±15:59, Python allows ±24h)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django_filters.rest_framework import DjangoFilterBackend
@@ -27,4 +29,8 @@ class BoundedFilterBackend(DjangoFilterBackend):
         )
         if out_of_range:
             raise exceptions.ValidationError({name: ["Out of range."] for name in out_of_range})
+        cleaned = filterset.form.cleaned_data
+        for name, value in cleaned.items():
+            if isinstance(value, datetime) and value.tzinfo is not None:
+                cleaned[name] = value.astimezone(UTC)
         return filterset.qs
