@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
@@ -23,8 +24,8 @@ class UserViewSet(RestrictedModelViewSet):
     filterset_class = filtersets.UserFilterSet
     search_fields = ("username", "first_name", "last_name", "email")
     ordering_fields = ("id", "username", "last_name", "date_joined")
-    select_related = ("organization",)
-    prefetch_related = ("teams",)
+    # The serializer shows the organisation's id only, so no join; teams as ids only.
+    prefetch_related = (Prefetch("teams", queryset=Team.objects.only("id")),)
 
     def create_record(self, data: dict[str, Any]) -> User:
         return services.user_create(actor=self.request.user, **data)
