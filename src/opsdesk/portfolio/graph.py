@@ -137,6 +137,9 @@ def layout(graph: Graph) -> Layout:
                     touches_center=graph.center.pk in (source, target),
                 )
             )
+    if any(placed[source].x == placed[target].x for source, target in graph.edges):
+        # Links inside one column loop round its right side; make room for the loop.
+        result.width += COLUMN_GAP // 2
     result.upstream = sum(1 for depth in graph.depth.values() if depth < 0)
     result.downstream = sum(1 for depth in graph.depth.values() if depth > 0)
     return result

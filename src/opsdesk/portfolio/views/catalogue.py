@@ -163,6 +163,13 @@ class ServiceEditView(PortfolioUrls, ObjectEditView):
     form_class = ServiceForm
     select_related = ("owner", "service_hours")
 
+    def build_form(self, data=None):
+        form = super().build_form(data)
+        # Django puts a multiple-choice widget's class on its wrapper too; Bootstrap's tiny
+        # checkbox class there would collapse the list, so the list gets its own layout class.
+        form.fields["channels"].widget.attrs["class"] = "choice-list"
+        return form
+
     def get_initial(self):
         # Whoever creates a service usually owns it; the form lets them name someone else.
         return {"owner": self.request.user.pk} if self.object is None and self.request.user.is_agent else {}

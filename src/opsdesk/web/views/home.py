@@ -13,7 +13,7 @@ from opsdesk.accounts.selectors import user_availability
 from opsdesk.core.models import AuditEntry
 from opsdesk.core.querysets import user_can
 from opsdesk.core.selectors import audit_entries_for
-from opsdesk.portfolio.choices import Channel, PolicyStatus, Stage
+from opsdesk.portfolio.choices import Channel, PolicyStatus, ServiceType, Stage
 from opsdesk.portfolio.models import Service, SupportPolicy, SupportPolicyVersion
 
 RECENT_ACTIVITY = 8
@@ -50,8 +50,9 @@ def home(request):
 
 
 def portal_services(user) -> list[Service]:
-    """Catalogue services the user can use, each with its channels and the support policy in
-    force (the latest published version already effective), in three queries however many."""
+    """Catalogue services the user can use (not the technical ones), each with its channels and
+    the support policy in force (the latest published version already effective), in three
+    queries however many services there are."""
     today = timezone.localdate()
     in_force = (
         SupportPolicyVersion.objects.restrict(user, "view")
@@ -64,6 +65,8 @@ def portal_services(user) -> list[Service]:
     services = list(
         Service.objects.restrict(user, "view")
         .filter(stage=Stage.CATALOGUE)
+        # Technical services (hosting, networks) serve other services, not people directly.
+        .exclude(type=ServiceType.TECHNICAL)
         .prefetch_related(Prefetch("support_policies", queryset=policies, to_attr="visible_policies"))
         .order_by("name")
     )
