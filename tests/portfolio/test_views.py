@@ -705,3 +705,24 @@ def test_contract_requires_a_provider_the_user_can_see(client, world):
     response = client.post(reverse("portfolio:contract_add"), data)
     assert response.status_code == 302, response.content[:3000]
     assert Contract.objects.get(reference="C-NEW").notice_date.isoformat() == "2028-10-02"
+
+
+def test_delivery_by_site_shows_each_location_with_its_services_and_how(client, make_user):
+    from opsdesk.accounts.models import Location
+    from opsdesk.portfolio.models import ServiceLocation
+    from tests.accounts.factories import TeamFactory
+    from tests.portfolio.factories import ServiceFactory
+
+    berlin, remote_site = Location.objects.create(name="Berlin"), Location.objects.create(name="Outpost")
+    ServiceLocation.objects.create(
+        service=ServiceFactory(name="Laptops"),
+        location=berlin,
+        delivery="on_site_team",
+        on_site_team=TeamFactory(name="Desk Berlin"),
+    )
+    ServiceLocation.objects.create(service=ServiceFactory(name="E-mail"), location=remote_site)
+    client.force_login(make_user(role="agent"))
+    page = client.get("/portfolio/locations/").content.decode()
+    assert "Laptops" in page and "Desk Berlin" in page and "Remote only" in page
+    client.force_login(make_user())
+    assert client.get("/portfolio/locations/").status_code == 403

@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from opsdesk.accounts.models import Location
 from opsdesk.portfolio.choices import PERIODS_PER_YEAR, CostPeriod, PolicyStatus
 from opsdesk.portfolio.models import (
     BusinessObjective,
@@ -19,6 +20,7 @@ from opsdesk.portfolio.models import (
     Offering,
     Service,
     ServiceDependency,
+    ServiceLocation,
     ServiceObjective,
     SourcingEvaluation,
     SupportPolicy,
@@ -229,3 +231,20 @@ def upcoming_notice_dates(*, user: Any, today: date, within_days: int = 180) -> 
         (contract for contract in contracts if (contract.notice_date - today).days <= within_days),
         key=lambda contract: contract.notice_date,
     )
+
+
+def delivery_by_location(*, user: Any) -> list[tuple[Location, list[ServiceLocation]]]:
+    """Each site with the services delivered there and how (on-site team or remote only)."""
+    deliveries = (
+        ServiceLocation.objects.restrict(user, "view")
+        .filter(service__in=Service.objects.restrict(user))
+        .select_related("service", "on_site_team")
+        .order_by("service__name")
+    )
+    by_location: dict[int, list[ServiceLocation]] = defaultdict(list)
+    for delivery in deliveries:
+        by_location[delivery.location_id].append(delivery)
+    return [
+        (location, by_location.get(location.pk, []))
+        for location in Location.objects.restrict(user, "view").order_by("name")
+    ]

@@ -66,6 +66,7 @@ urlpatterns = [
     ),
     *part("kpis", "kpi", strategy.KpiEditView, strategy.KpiDeleteView),
     path("alignment/", strategy.alignment, name="alignment"),
+    path("locations/", strategy.locations, name="locations"),
     path("costs/", strategy.costs, name="costs"),
     *crud(
         "calendars",

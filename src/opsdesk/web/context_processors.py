@@ -52,6 +52,7 @@ PORTFOLIO = (
     ("Objectives", "portfolio:objective_list", "bullseye", BusinessObjective),
     ("Alignment", "portfolio:alignment", "signpost-2", BusinessObjective),
     ("Costs", "portfolio:costs", "cash-coin", Contract),
+    ("Delivery by site", "portfolio:locations", "geo-alt", Service),
     ("Providers", "portfolio:provider_list", "truck", Provider),
     ("Contracts", "portfolio:contract_list", "file-earmark-text", Contract),
     ("Evaluations", "portfolio:evaluation_list", "clipboard-data", SourcingEvaluation),

@@ -139,6 +139,15 @@ def alignment(request):
 
 
 @login_required
+def locations(request):
+    """Each site with the services delivered there and how."""
+    require_staff(request.user)
+    return render(
+        request, "portfolio/locations.html", {"locations": selectors.delivery_by_location(user=request.user)}
+    )
+
+
+@login_required
 def costs(request):
     """Offerings' yearly cost and price per service and per location: a chart and the table."""
     require_staff(request.user)
