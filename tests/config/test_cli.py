@@ -26,8 +26,14 @@ def opsdesk_env(data_dir: Path) -> dict[str, str]:
 
 
 def opsdesk(data_dir: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "opsdesk", *args], env=opsdesk_env(data_dir),
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "opsdesk", *args],
+        env=opsdesk_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +61,13 @@ def test_demo_prints_logins_and_is_idempotent(demo_dir):
     again = opsdesk(demo_dir, "demo")
     assert again.returncode == 0, again.stderr
     assert "agent" in again.stdout and "opsdesk-agent" in again.stdout
-    count = opsdesk(demo_dir, "manage", "shell", "-c",
-                    "from opsdesk.accounts.models import User; print(User.objects.count())")
+    count = opsdesk(
+        demo_dir,
+        "manage",
+        "shell",
+        "-c",
+        "from opsdesk.accounts.models import User; print(User.objects.count())",
+    )
     assert count.stdout.strip().splitlines()[-1] == "12"
 
 
@@ -76,22 +87,37 @@ def test_check_reports_nothing_with_production_settings(demo_dir):
 
 
 def test_worker_batch_runs_queued_tasks_and_records_jobs(demo_dir):
-    enqueue = opsdesk(demo_dir, "manage", "shell", "-c",
-                      "from opsdesk.core.tasks import prune_finished_jobs; print(prune_finished_jobs.enqueue().id)")
+    enqueue = opsdesk(
+        demo_dir,
+        "manage",
+        "shell",
+        "-c",
+        "from opsdesk.core.tasks import prune_finished_jobs; print(prune_finished_jobs.enqueue().id)",
+    )
     assert enqueue.returncode == 0, enqueue.stderr
     task_id = enqueue.stdout.strip().splitlines()[-1]
     worker = opsdesk(demo_dir, "worker", "--batch", "--no-scheduler")
     assert worker.returncode == 0, worker.stderr
-    status = opsdesk(demo_dir, "manage", "shell", "-c",
-                     f"from opsdesk.core.models import Job; print(Job.objects.get(task_result_id='{task_id}').status)")
+    status = opsdesk(
+        demo_dir,
+        "manage",
+        "shell",
+        "-c",
+        f"from opsdesk.core.models import Job; print(Job.objects.get(task_result_id='{task_id}').status)",
+    )
     assert status.stdout.strip().splitlines()[-1] == "succeeded"
 
 
 def test_serve_answers_then_stops_cleanly_on_ctrl_c(demo_dir):
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "opsdesk", "serve", "--port", str(port)],
-                              env=opsdesk_env(demo_dir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, start_new_session=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "opsdesk", "serve", "--port", str(port)],
+        env=opsdesk_env(demo_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 60
         ready = None

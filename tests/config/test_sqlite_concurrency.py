@@ -49,8 +49,14 @@ WRITERS = textwrap.dedent(
 
 def test_eight_concurrent_writers_never_hit_database_is_locked(tmp_path):
     assert opsdesk(tmp_path, "demo").returncode == 0
-    result = subprocess.run([sys.executable, "-m", "opsdesk", "manage", "shell", "-c", WRITERS],
-                            env=opsdesk_env(tmp_path), capture_output=True, text=True, timeout=300, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "opsdesk", "manage", "shell", "-c", WRITERS],
+        env=opsdesk_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     lines = dict(line.split(" ", 1) for line in result.stdout.strip().splitlines() if " " in line)
     assert lines["journal"] == "wal"

@@ -13,8 +13,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def run_queued_tasks() -> None:
-    Worker(queue_names=["*"], interval=0, batch=True, backend_name="default", startup_delay=False,
-           max_tasks=None, worker_id="test-worker", excluded_queue_names=[]).run()
+    Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    ).run()
 
 
 def test_a_successful_run_leaves_a_job_with_its_log_and_timings():
@@ -40,8 +48,13 @@ def test_a_failed_run_keeps_the_error_and_the_log():
 
 
 def make_schedule(**fields) -> Schedule:
-    defaults = {"name": "add-every-5", "task": "tests.core.tasks_for_tests.add", "cron": "*/5 * * * *",
-                "kwargs": {"a": 1, "b": 1}, "next_run_at": datetime(2026, 1, 1, 10, 0, tzinfo=UTC)}
+    defaults = {
+        "name": "add-every-5",
+        "task": "tests.core.tasks_for_tests.add",
+        "cron": "*/5 * * * *",
+        "kwargs": {"a": 1, "b": 1},
+        "next_run_at": datetime(2026, 1, 1, 10, 0, tzinfo=UTC),
+    }
     return Schedule.objects.create(**{**defaults, **fields})
 
 
@@ -99,4 +112,6 @@ def test_old_finished_jobs_are_pruned_by_the_built_in_task():
 
 
 def test_next_run_follows_the_cron_expression_in_utc():
-    assert next_run("0 3 * * *", datetime(2026, 3, 29, 2, 30, tzinfo=UTC)) == datetime(2026, 3, 29, 3, 0, tzinfo=UTC)
+    assert next_run("0 3 * * *", datetime(2026, 3, 29, 2, 30, tzinfo=UTC)) == datetime(
+        2026, 3, 29, 3, 0, tzinfo=UTC
+    )

@@ -55,7 +55,7 @@ def test_passwords_are_hashed_with_argon2_in_production_settings():
     from opsdesk.config import settings as production
 
     assert production.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
-    assert "axes.backends.AxesStandaloneBackend" == settings.AUTHENTICATION_BACKENDS[0]
+    assert settings.AUTHENTICATION_BACKENDS[0] == "axes.backends.AxesStandaloneBackend"
 
 
 def test_failed_logins_are_logged_and_lock_the_account_after_the_limit(make_user):

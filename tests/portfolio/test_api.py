@@ -233,8 +233,11 @@ def test_the_service_list_query_count_does_not_grow_with_rows(api_as, manager, d
 def test_uploads_are_checked_by_content_and_name(api_as, manager, settings, tmp_path, name, content, reason):
     settings.MEDIA_ROOT = tmp_path
     contract = ContractFactory()
-    response = api_as(manager).post(f"/api/v1/contracts/{contract.pk}/documents/",
-                                    {"file": SimpleUploadedFile(name, content)}, format="multipart")
+    response = api_as(manager).post(
+        f"/api/v1/contracts/{contract.pk}/documents/",
+        {"file": SimpleUploadedFile(name, content)},
+        format="multipart",
+    )
     if reason is None:
         assert response.status_code == 201
         assert response.json()["original_name"] == "passwd.txt"

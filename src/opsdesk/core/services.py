@@ -18,20 +18,26 @@ from opsdesk.core.querysets import permission_filter
 M = TypeVar("M", bound=models.Model)
 
 
-def ensure_allowed(*, actor: Any, action: str, instance: models.Model | None = None,
-                   model: type[models.Model] | None = None) -> None:
+def ensure_allowed(
+    *, actor: Any, action: str, instance: models.Model | None = None, model: type[models.Model] | None = None
+) -> None:
     """Raise NotAllowed unless ``actor`` may perform ``action`` on ``instance`` (or on ``model``)."""
     model = model or type(instance)
     allowed = permission_filter(actor, action, model)
     if allowed is True:
         return
-    if allowed is not False and (instance is None or instance.pk is None
-                                 or model._default_manager.filter(allowed, pk=instance.pk).exists()):
+    if allowed is not False and (
+        instance is None
+        or instance.pk is None
+        or model._default_manager.filter(allowed, pk=instance.pk).exists()
+    ):
         return
     raise NotAllowed(f"You may not {action} this {model._meta.verbose_name}.")
 
 
-def record_create(*, model: type[M], actor: Any, data: dict[str, Any], m2m: dict[str, Any] | None = None) -> M:
+def record_create(
+    *, model: type[M], actor: Any, data: dict[str, Any], m2m: dict[str, Any] | None = None
+) -> M:
     """Create a record of ``model`` from validated ``data`` as ``actor``."""
     ensure_allowed(actor=actor, action="add", model=model)
     with transaction.atomic(), acting(actor=actor):
@@ -53,9 +59,13 @@ def check_version(*, instance: models.Model, expected_version: int | None) -> No
     """
     if expected_version is None:
         return
-    current = type(instance)._default_manager.select_for_update().filter(pk=instance.pk).values_list(
-        "version", flat=True
-    ).first()
+    current = (
+        type(instance)
+        ._default_manager.select_for_update()
+        .filter(pk=instance.pk)
+        .values_list("version", flat=True)
+        .first()
+    )
     if current is not None and current != expected_version:
         raise ConcurrencyConflict(
             f"This {instance._meta.verbose_name} was changed by someone else (version {current}, "
@@ -64,8 +74,14 @@ def check_version(*, instance: models.Model, expected_version: int | None) -> No
         )
 
 
-def record_update(*, instance: M, actor: Any, data: dict[str, Any], expected_version: int | None = None,
-                  m2m: dict[str, Any] | None = None) -> M:
+def record_update(
+    *,
+    instance: M,
+    actor: Any,
+    data: dict[str, Any],
+    expected_version: int | None = None,
+    m2m: dict[str, Any] | None = None,
+) -> M:
     """Apply ``data`` to ``instance`` as ``actor``, refusing a stale ``expected_version``."""
     ensure_allowed(actor=actor, action="change", instance=instance)
     with transaction.atomic(), acting(actor=actor):
