@@ -13,6 +13,7 @@ v1 = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
     path("", include("opsdesk.accounts.api.urls")),
     path("", include("opsdesk.portfolio.api.urls")),
+    path("", include("opsdesk.tickets.api.urls")),
     *router.urls,
 ]
 

@@ -259,6 +259,11 @@ SPECTACULAR_SETTINGS = {
     # One name per choice set that several fields share.
     "ENUM_NAME_OVERRIDES": {
         "CostPeriodEnum": "opsdesk.portfolio.choices.CostPeriod",
+        "TicketTypeEnum": "opsdesk.tickets.choices.TicketType",
+        "TicketStatusEnum": "opsdesk.tickets.choices.Status",
+        "TicketChannelEnum": "opsdesk.tickets.choices.Channel",
+        "ProblemStatusEnum": "opsdesk.tickets.choices.ProblemStatus",
+        "LevelEnum": "opsdesk.tickets.choices.Level",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -9,11 +9,20 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from opsdesk.accounts.models import User
+from opsdesk.accounts.models import TeamMembership, User
 from opsdesk.accounts.permissions import manager_writes
 from opsdesk.core.querysets import register_rule
 from opsdesk.tickets.choices import PUBLIC_EVENTS
-from opsdesk.tickets.models import Category, PriorityRule, Problem, Ticket, TimelineEvent
+from opsdesk.tickets.models import (
+    Attachment,
+    CannedResponse,
+    Category,
+    PriorityRule,
+    Problem,
+    SavedView,
+    Ticket,
+    TimelineEvent,
+)
 
 READ = "view"
 
@@ -49,6 +58,15 @@ def events_rule(user: User, action: str) -> Q | bool:
     return requester_tickets(user, "ticket__") & Q(kind__in=PUBLIC_EVENTS)
 
 
+def attachments_rule(user: User, action: str) -> Q | bool:
+    # Files are added through the ticket (services.ticket_attach); this rule is who reads them.
+    if action != READ:
+        return False
+    if user.is_agent:
+        return True
+    return requester_tickets(user, "ticket__") & Q(is_public=True)
+
+
 def staff_read(user: User, action: str) -> Q | bool:
     return action == READ and user.is_agent
 
@@ -62,9 +80,24 @@ def categories_rule(user: User, action: str) -> Q | bool:
     return action == READ
 
 
+def saved_views_rule(user: User, action: str) -> Q | bool:
+    # A saved view is one agent's own way of looking at the queues.
+    return Q(owner=user) if user.is_agent else False
+
+
+def canned_responses_rule(user: User, action: str) -> Q | bool:
+    # Personal responses are their owner's; a team's are shared by (and kept by) its members.
+    if not user.is_agent:
+        return False
+    return Q(owner=user) | Q(team_id__in=TeamMembership.objects.filter(user=user).values("team_id"))
+
+
 def register() -> None:
     register_rule(Ticket, tickets_rule)
     register_rule(TimelineEvent, events_rule)
+    register_rule(Attachment, attachments_rule)
     register_rule(Problem, problems_rule)
     register_rule(Category, manager_writes(categories_rule))
     register_rule(PriorityRule, manager_writes(staff_read))
+    register_rule(SavedView, saved_views_rule)
+    register_rule(CannedResponse, canned_responses_rule)
