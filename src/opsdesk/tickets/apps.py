@@ -7,6 +7,6 @@ class TicketsConfig(AppConfig):
     verbose_name = "Service desk"
 
     def ready(self) -> None:
-        from opsdesk.tickets import permissions
+        from opsdesk.tickets import permissions, tasks  # noqa: F401  (tasks register the escalation sweep)
 
         permissions.register()

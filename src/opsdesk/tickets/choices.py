@@ -104,3 +104,27 @@ class ProblemStatus(models.TextChoices):
     KNOWN_ERROR = "known_error", "Known error"
     RESOLVED = "resolved", "Resolved"
     CLOSED = "closed", "Closed"
+
+
+class AssignmentStrategy(models.TextChoices):
+    MANUAL = "manual", "Manual (the team's queue)"
+    ROUND_ROBIN = "round_robin", "Round-robin"
+    LEAST_LOADED = "least_loaded", "Least loaded"
+    SKILLS = "skills", "Skills-based"
+
+
+# Weight of one open ticket in an agent's load, by priority: a P1 weighs five P5s.
+PRIORITY_WEIGHT = {1: 5, 2: 4, 3: 3, 4: 2, 5: 1}
+
+# Age buckets of the workload view: (label, upper bound in hours; None = no bound).
+AGE_BUCKETS = (("under_4h", 4), ("4h_to_1d", 24), ("1d_to_3d", 72), ("over_3d", None))
+
+
+class EscalationKind(models.TextChoices):
+    FUNCTIONAL = "functional", "Functional (to another team or tier)"
+    HIERARCHICAL = "hierarchical", "Hierarchical (notify the lead, then management)"
+
+
+class EscalationTrigger(models.TextChoices):
+    MANUAL = "manual", "Manual"
+    RULE = "rule", "Rule"

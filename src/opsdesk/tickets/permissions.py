@@ -17,9 +17,14 @@ from opsdesk.tickets.models import (
     Attachment,
     CannedResponse,
     Category,
+    EscalationMatrixStep,
+    EscalationRecord,
+    EscalationRule,
     PriorityRule,
     Problem,
+    RoutingRule,
     SavedView,
+    TeamQueueSettings,
     Ticket,
     TimelineEvent,
 )
@@ -92,6 +97,15 @@ def canned_responses_rule(user: User, action: str) -> Q | bool:
     return Q(owner=user) | Q(team_id__in=TeamMembership.objects.filter(user=user).values("team_id"))
 
 
+def queue_settings_rule(user: User, action: str) -> Q | bool:
+    # Agents read every team's strategy; a team lead sets their own team's (managers: any).
+    if not user.is_agent:
+        return False
+    if action == READ:
+        return True
+    return Q(team__lead=user) if action in ("add", "change") else False
+
+
 def register() -> None:
     register_rule(Ticket, tickets_rule)
     register_rule(TimelineEvent, events_rule)
@@ -101,3 +115,10 @@ def register() -> None:
     register_rule(PriorityRule, manager_writes(staff_read))
     register_rule(SavedView, saved_views_rule)
     register_rule(CannedResponse, canned_responses_rule)
+    # Automation: managers and admins edit the rules, the matrix and the strategies; agents
+    # read them. Escalation records are written by the escalation service only.
+    register_rule(RoutingRule, manager_writes(staff_read))
+    register_rule(EscalationRule, manager_writes(staff_read))
+    register_rule(EscalationMatrixStep, manager_writes(staff_read))
+    register_rule(TeamQueueSettings, manager_writes(queue_settings_rule))
+    register_rule(EscalationRecord, staff_read)

@@ -9,14 +9,26 @@ from opsdesk.tickets.models.desk import (
     Ticket,
     TimelineEvent,
 )
+from opsdesk.tickets.models.rules import (
+    EscalationMatrixStep,
+    EscalationRecord,
+    EscalationRule,
+    RoutingRule,
+    TeamQueueSettings,
+)
 
 __all__ = [
     "Attachment",
     "Category",
+    "EscalationMatrixStep",
+    "EscalationRecord",
+    "EscalationRule",
     "NumberSequence",
     "PriorityRule",
     "Problem",
+    "RoutingRule",
     "Survey",
+    "TeamQueueSettings",
     "Ticket",
     "TicketRelation",
     "TimelineEvent",

@@ -7,8 +7,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from opsdesk.accounts.choices import Tier
-from opsdesk.accounts.models import Organization, Team
+from opsdesk.accounts.choices import SkillLevel, Tier
+from opsdesk.accounts.models import Organization, Skill, Team
 from opsdesk.core.models import AuditedModel, TimeStampedModel
 from opsdesk.core.querysets import RestrictedQuerySet
 from opsdesk.portfolio.models import Service
@@ -64,6 +64,19 @@ class Category(AuditedModel):
     )
     description = models.CharField(max_length=300, blank=True)
     is_active = models.BooleanField(default=True)
+    required_skill = models.ForeignKey(
+        Skill,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Skills-based assignment picks agents who hold this skill.",
+    )
+    min_skill_level = models.PositiveSmallIntegerField(
+        choices=SkillLevel.choices,
+        default=SkillLevel.NOVICE,
+        help_text="The lowest level of the required skill an agent needs.",
+    )
 
     class Meta:
         ordering = ("parent__name", "name")
@@ -171,6 +184,10 @@ class Ticket(AuditedModel):
     closed_at = models.DateTimeField(null=True, blank=True)
     reopened_at = models.DateTimeField(null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField(default=0)
+    escalation_level = models.PositiveSmallIntegerField(
+        default=0, help_text="Steps of its escalation path taken so far; 0 = not escalated."
+    )
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-id",)
@@ -181,6 +198,8 @@ class Ticket(AuditedModel):
             models.Index(fields=["requester", "-id"], name="ticket_requester_idx"),
             models.Index(fields=["organization", "-id"], name="ticket_org_idx"),
             models.Index(fields=["type", "status", "priority", "id"], name="ticket_type_status_idx"),
+            # The escalation sweep: open tickets older than a threshold.
+            models.Index(fields=["status", "created_at"], name="ticket_status_age_idx"),
         ]
 
     def __str__(self) -> str:

@@ -153,6 +153,10 @@ def ticket_create(
             ticket.watchers.set(watchers)
         ensure_allowed(actor=actor, action="add", instance=ticket)
         record_event(ticket, EventKind.CREATED, actor, data={"channel": channel, "priority": ticket.priority})
+        # Imported here: the rule engines build on this module's record_event.
+        from opsdesk.tickets.services.escalation import new_ticket_rules_apply
+
+        new_ticket_rules_apply(ticket=ticket)
     return ticket
 
 
