@@ -155,6 +155,9 @@ class TicketSerializer(StrictModelSerializer):
         model = Ticket
         fields = TICKET_FIELDS
         read_only_fields = ALWAYS_READ_ONLY
+        extra_kwargs = {
+            "requester": {"required": False, "help_text": "The person it is for; you by default."}
+        }
 
     def get_fields(self):
         fields = super().get_fields()
