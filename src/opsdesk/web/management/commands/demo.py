@@ -6,7 +6,7 @@ from django.db import transaction
 
 from opsdesk.core.audit import acting
 from opsdesk.core.choices import Channel
-from opsdesk.web.demo import people, portfolio
+from opsdesk.web.demo import people, portfolio, tickets
 
 
 class Command(BaseCommand):
@@ -18,5 +18,6 @@ class Command(BaseCommand):
             with acting(actor=admin):
                 people.load_people(admin)
                 portfolio.load_portfolio(admin)
+                tickets.load_tickets(admin)
         self.stdout.write(self.style.SUCCESS("Demo data is loaded. Sign in at http://127.0.0.1:8000/ as:"))
         people.print_logins(self.stdout.write)
