@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/", include("opsdesk.api.urls")),
     path("people/", include("opsdesk.accounts.urls")),
     path("portfolio/", include("opsdesk.portfolio.urls")),
+    path("tickets/", include("opsdesk.tickets.urls")),
     path("", include("opsdesk.web.urls")),
 ]
 

@@ -59,6 +59,13 @@ PORTFOLIO = (
     ("Support policies", "portfolio:policy_list", "shield-check", SupportPolicy),
     ("Service hours", "portfolio:calendar_list", "calendar-week", BusinessCalendar),
 )
+SERVICE_DESK = (
+    ("Triage", "tickets:queue", ["triage"], "funnel"),
+    ("My tickets", "tickets:queue", ["mine"], "person-check"),
+    ("Team queue", "tickets:queue", ["team"], "people"),
+    ("Escalated", "tickets:queue", ["escalated"], "arrow-up-circle"),
+    ("Problems", "tickets:problem_list", [], "bug"),
+)
 ADMINISTRATION = (
     ("Audit log", "audit_log", "journal-text", AuditEntry),
     ("Security log", "security_log", "shield-lock", SecurityEvent),
@@ -72,12 +79,25 @@ def _item(request, label: str, url: str, icon: str) -> NavItem:
     return NavItem(label=label, url=url, icon=icon, active=active)
 
 
+def _service_desk(request, user) -> list[NavSection]:
+    """Agents get their queues and problems; requesters the tickets they follow."""
+    if user.is_agent:
+        items = [
+            _item(request, label, reverse(name, args=args), icon) for label, name, args, icon in SERVICE_DESK
+        ]
+        return [NavSection("Service desk", items)]
+    return [
+        NavSection("", [_item(request, "My tickets", reverse("tickets:requester_list"), "chat-square-text")])
+    ]
+
+
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
     home = reverse("home") if user.is_agent else reverse("portal")
     sections = [NavSection("", [_item(request, "Home", home, "house")])]
+    sections.extend(_service_desk(request, user))
     people = [
         _item(request, label, reverse(name), icon)
         for label, name, icon, model in PEOPLE

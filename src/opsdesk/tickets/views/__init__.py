@@ -1,0 +1,1 @@
+"""The service desk's screens: queues, the ticket page, the requester's pages, problems."""
