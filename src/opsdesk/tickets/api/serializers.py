@@ -3,7 +3,7 @@ and the priority matrix. Writes go through ``opsdesk.tickets.services``; these o
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from opsdesk.accounts.models import Team, User
@@ -142,11 +142,21 @@ class TicketSerializer(StrictModelSerializer):
     watchers = serializers.PrimaryKeyRelatedField(
         many=True, required=False, queryset=User.objects.all(), help_text="Ids of people kept informed."
     )
-    parent = TicketNumberField(read_only=True, help_text="Set with POST …/parent/.")
+    status = serializers.ChoiceField(choices=Status.choices, read_only=True, help_text="POST …/transition/.")
+    pending_reason = serializers.ChoiceField(choices=PendingReason.choices, read_only=True, allow_blank=True)
+    resolution_code = serializers.ChoiceField(
+        choices=ResolutionCode.choices, read_only=True, allow_blank=True
+    )
+    parent = TicketNumberField(read_only=True, allow_null=True, help_text="Set with POST …/parent/.")
     children = TicketNumberField(many=True, read_only=True)
-    duplicate_of = TicketNumberField(read_only=True, help_text="Set with POST …/merge/.")
+    duplicate_of = TicketNumberField(read_only=True, allow_null=True, help_text="Set with POST …/merge/.")
     related = serializers.SerializerMethodField(help_text="Numbers of related tickets (POST …/relate/).")
-    problem = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    problem = serializers.SlugRelatedField(
+        slug_field="number",
+        read_only=True,
+        allow_null=True,
+        help_text="Set with POST /problems/{number}/incidents/.",
+    )
 
     # Fields that are read-only in this serializer on top of Meta.read_only_fields.
     also_read_only: tuple[str, ...] = ()
@@ -317,6 +327,8 @@ class AttachmentUploadSerializer(serializers.Serializer):
 
 
 # --- problems, categories, the priority matrix -------------------------------------------
+# "Problem" is the RFC 9457 error shape in the schema; this is the service desk's record.
+@extend_schema_serializer(component_name="ProblemRecord")
 class ProblemSerializer(StrictModelSerializer):
     """A problem: the cause behind incidents; a known error once cause and workaround are written."""
 

@@ -177,6 +177,9 @@ class TicketViewSet(RestrictedModelViewSet):
     def assign(self, request, number=None):
         """Give the ticket to a team and, optionally, to one of its members."""
         ticket = self.get_object()
+        if not request.user.is_agent:
+            # Before validating: teams are not the requester's to see, so their ids would not resolve.
+            raise NotAllowed("Only the service desk assigns tickets.")
         data = self._payload(serializers.AssignSerializer)
         services.ticket_assign(
             actor=request.user,
