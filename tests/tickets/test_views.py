@@ -29,6 +29,12 @@ SECRET_NOTE = "SECRET-NOTE: the requester must never read this"
 
 @pytest.fixture
 def desk(db, settings, tmp_path):
+    return build_desk(settings, tmp_path)
+
+
+def build_desk(settings, tmp_path) -> SimpleNamespace:
+    """Two requesters of two organisations, a team of two agents, an auditor; a ticket with a
+    reply, an internal note, a public and a private file; a known error, a saved view, a canned response."""
     settings.MEDIA_ROOT = str(tmp_path)
     org_a, org_b = OrganizationFactory(name="Acme"), OrganizationFactory(name="Globex")
     it = OrganizationFactory(name="IT")

@@ -262,6 +262,15 @@ class CannedResponseForm(forms.ModelForm):
             pk__in=TeamMembership.objects.filter(user=user).values("team_id")
         )
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # Without a team the response is personal: its author's (kept when someone else edits it).
+        if data.get("team"):
+            self.instance.owner = None
+        elif self.instance.owner_id is None:
+            self.instance.owner = self.user
+        return data
+
 
 class ProblemForm(forms.ModelForm):
     class Meta:

@@ -95,14 +95,8 @@ class CannedResponseEditView(ObjectEditView):
         return {**super().get_form_kwargs(), "user": self.request.user}
 
     def _data(self, form) -> dict[str, Any]:
-        data = dict(form.cleaned_data)
-        # Without a team the response is the author's own.
-        data["owner"] = (
-            None
-            if data.get("team")
-            else (self.object.owner if self.object and self.object.owner_id else self.request.user)
-        )
-        return data
+        # The form decided whose the response is (a team's, or its author's).
+        return {**form.cleaned_data, "owner": form.instance.owner}
 
     def perform_create(self, form):
         return record_create(model=CannedResponse, actor=self.request.user, data=self._data(form))
