@@ -16,9 +16,11 @@ from opsdesk.tickets.models.rules import (
     RoutingRule,
     TeamQueueSettings,
 )
+from opsdesk.tickets.models.views import CannedResponse, SavedView
 
 __all__ = [
     "Attachment",
+    "CannedResponse",
     "Category",
     "EscalationMatrixStep",
     "EscalationRecord",
@@ -27,6 +29,7 @@ __all__ = [
     "PriorityRule",
     "Problem",
     "RoutingRule",
+    "SavedView",
     "Survey",
     "TeamQueueSettings",
     "Ticket",
