@@ -1,6 +1,6 @@
 """The service portfolio at scale: dependency checks, CSV import and the API, against raw limits.
 
-    python bench/portfolio.py               # full run on SQLite (about 3 minutes)
+    python bench/portfolio.py               # full run on SQLite (about 2 minutes)
     python bench/portfolio.py --quick       # short run (under a minute)
     python bench/portfolio.py --database-url postgres://postgres@127.0.0.1:5432/test
 
