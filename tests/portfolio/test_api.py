@@ -244,3 +244,25 @@ def test_uploads_are_checked_by_content_and_name(api_as, manager, settings, tmp_
     else:
         assert response.status_code == 400
         assert reason in response.json()["errors"]["file"][0]
+
+
+def test_requesters_see_neither_internal_teams_nor_costs_nor_hidden_dependencies(api_as, make_user, manager):
+    from tests.portfolio.factories import OfferingFactory
+
+    planned = ServiceFactory(name="Planned backend", stage=Stage.PIPELINE)
+    directory = ServiceFactory(name="Directory")
+    mail = service_create(
+        actor=manager, data={"name": "Mail", "stage": Stage.CATALOGUE}, depends_on=[planned, directory]
+    )
+    OfferingFactory(service=mail, name="Mailbox")
+    requester = api_as(make_user())
+    service = requester.get(f"/api/v1/services/{mail.pk}/").json()
+    assert service["depends_on"] == [directory.pk]
+    assert not {"support_tiers", "escalation_teams", "owner"} & set(service)
+    offering = requester.get("/api/v1/offerings/").json()["results"][0]
+    assert "cost" not in offering and offering["price"] == "55.00"
+    staff_view = api_as(manager).get(f"/api/v1/services/{mail.pk}/").json()
+    assert (
+        sorted(staff_view["depends_on"]) == sorted([planned.pk, directory.pk])
+        and "support_tiers" in staff_view
+    )

@@ -115,3 +115,18 @@ def test_requesters_cannot_import(make_user):
 
     with pytest.raises(NotAllowed):
         services_import(actor=make_user(), data=GOOD)
+
+
+def test_an_update_changes_only_the_columns_in_the_file(manager):
+    services_import(actor=manager, data=GOOD, apply=True)
+    before = Service.objects.get(name="E-mail")
+    result = services_import(actor=manager, data=b"name,criticality\nE-mail,1\n", apply=True)
+    assert result.applied
+    after = Service.objects.get(name="E-mail")
+    assert after.criticality == 1
+    assert (after.owner, after.channels, list(after.depends_on.all())) == (
+        before.owner,
+        before.channels,
+        list(before.depends_on.all()),
+    )
+    assert after.version == before.version + 1

@@ -166,3 +166,12 @@ def test_published_policy_versions_reach_requesters_from_their_effective_date_an
     assert current.status == PolicyStatus.PUBLISHED and future.number == 2
     with pytest.raises(ServiceError, match="cannot change"):
         services.policy_version_update(actor=manager, version=current, data={"coverage": "Nothing"})
+
+
+def test_service_owners_open_evaluations_for_their_own_services_only(make_user):
+    owner, other = make_user(role="service_owner"), make_user(role="service_owner")
+    mine = services.service_create(actor=owner, data={"name": "Mine"})
+    theirs = services.service_create(actor=other, data={"name": "Theirs"})
+    assert services.evaluation_create(actor=owner, name="For mine", service=mine).service == mine
+    with pytest.raises(NotAllowed):
+        services.evaluation_create(actor=owner, name="For theirs", service=theirs)

@@ -37,6 +37,10 @@ def cmd_serve(options: argparse.Namespace) -> int:
     _manage("migrate", "--no-input", "--verbosity", "0")
     # Hashed, compressed static files: browsers cache them for good, and a release busts it.
     _manage("collectstatic", "--no-input", "--verbosity", "0")
+    from django.db import connections
+
+    # The supervisor only starts and stops processes: give its database connections back.
+    connections.close_all()
     python = sys.executable
     web = [
         python,

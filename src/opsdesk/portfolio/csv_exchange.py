@@ -141,6 +141,7 @@ class ImportResult:
     rows: list[RowResult] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # about the file as a whole
     applied: bool = False
+    columns: tuple[str, ...] = ()  # the file's header: an update changes these columns only
 
     @property
     def ok(self) -> bool:
@@ -172,6 +173,7 @@ def _read(data: bytes, columns: tuple[str, ...], result: ImportResult) -> list[t
         result.errors.append(f"Unknown columns: {', '.join(unknown)}. Known: {', '.join(columns)}.")
         return []
     reader.fieldnames = header
+    result.columns = tuple(header)
     rows = []
     try:
         for raw in reader:
@@ -292,30 +294,35 @@ def services_import(*, actor: User, data: bytes, apply: bool = False) -> ImportR
     def write() -> None:
         by_name: dict[str, Service] = {}
         for row in result.rows:
-            values = dict(row.values)
-            values.pop("depends_on")
-            stage = values.pop("stage")
+            values = {key: value for key, value in row.values.items() if key not in ("depends_on", "stage")}
+            stage = row.values["stage"]
             current = existing.get(row.name.casefold())
             if current is None:
                 by_name[row.name.casefold()] = services.service_create(
                     actor=actor, data={**values, "name": row.name, "stage": stage}
                 )
-            else:
-                services.service_update(actor=actor, service=current, data=values)
-                if stage != current.stage:
-                    services.service_change_stage(
-                        actor=actor, service=current, to_stage=stage, note="CSV import"
-                    )
-                by_name[row.name.casefold()] = current
+                continue
+            # An existing service changes only in the columns the file has.
+            changed = {
+                key: value
+                for key, value in values.items()
+                if key in result.columns and getattr(current, key) != value
+            }
+            if changed:
+                services.service_update(actor=actor, service=current, data=changed)
+            if "stage" in result.columns and stage != current.stage:
+                services.service_change_stage(actor=actor, service=current, to_stage=stage, note="CSV import")
+            by_name[row.name.casefold()] = current
+        if "depends_on" not in result.columns:
+            return
         lookup = {**existing, **by_name}
         for row in result.rows:
+            service = lookup[row.name.casefold()]
+            wanted = [lookup[name.casefold()] for name in row.values["depends_on"]]
+            if {item.pk for item in wanted} == set(service.depends_on.values_list("pk", flat=True)):
+                continue
             try:
-                services.service_update(
-                    actor=actor,
-                    service=lookup[row.name.casefold()],
-                    data={},
-                    depends_on=[lookup[name.casefold()] for name in row.values["depends_on"]],
-                )
+                services.service_update(actor=actor, service=service, data={}, depends_on=wanted)
             except ServiceError as exc:
                 raise ServiceError(f"line {row.line}: {exc.message}", code=exc.code, field=exc.field) from exc
 
@@ -367,6 +374,12 @@ def providers_import(*, actor: User, data: bytes, apply: bool = False) -> Import
                     model=Provider, actor=actor, data={**values, "name": row.name}, m2m={"services": linked}
                 )
             else:
-                record_update(instance=current, actor=actor, data=values, m2m={"services": linked})
+                # An existing provider changes only in the columns the file has.
+                record_update(
+                    instance=current,
+                    actor=actor,
+                    data={key: value for key, value in values.items() if key in result.columns},
+                    m2m={"services": linked} if "services" in result.columns else None,
+                )
 
     return _run(result, actor=actor, apply=apply, write=write)

@@ -89,7 +89,8 @@ def evaluations_rule(prefix: str = ""):
         if action == READ:
             return user.is_agent
         if action == "add" and not prefix:
-            return _may_own_services(user)
+            # A service owner evaluates sourcing for their own services only.
+            return Q(service__owner=user) if _may_own_services(user) else False
         return Q(**{f"{prefix}service__owner": user}) if user.is_agent else False
 
     return rule

@@ -44,7 +44,7 @@ STAGE_DATE_FIELD = {
 def dependency_cycle(*, service: Service, depends_on: list[Service]) -> list[str] | None:
     """The names along the cycle the new dependencies would close (service → … → service),
     or None when there is none."""
-    if service.pk is None:
+    if service.pk is None or not depends_on:
         return None
     upstream: dict[int, list[int]] = {}
     for source, target in ServiceDependency.objects.values_list("service_id", "depends_on_id"):

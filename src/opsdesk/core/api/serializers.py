@@ -88,3 +88,19 @@ class StrictModelSerializer(serializers.ModelSerializer):
         if errors:
             raise serializers.ValidationError(errors)
         return super().to_internal_value({key: value for key, value in data.items() if key != "version"})
+
+
+class StaffOnlyFieldsMixin:
+    """Leaves ``staff_only_fields`` out of what requesters (non-staff) receive: internal teams,
+    costs. Their lists and details are already restricted to the records they may see."""
+
+    staff_only_fields: tuple[str, ...] = ()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is not None and not getattr(user, "is_agent", False):
+            for name in self.staff_only_fields:
+                data.pop(name, None)
+        return data

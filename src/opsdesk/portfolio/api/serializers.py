@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from opsdesk.core.api.serializers import StrictModelSerializer
+from opsdesk.core.api.serializers import StaffOnlyFieldsMixin, StrictModelSerializer
 from opsdesk.portfolio import models as m
 from opsdesk.portfolio.choices import Stage
 from opsdesk.portfolio.models.sourcing import MAX_SCORE
@@ -49,7 +49,9 @@ class ServiceObjectiveSerializer(StrictModelSerializer):
         fields = ("id", "service", "objective", "alignment", "note", "version")
 
 
-class ServiceSerializer(StrictModelSerializer):
+class ServiceSerializer(StaffOnlyFieldsMixin, StrictModelSerializer):
+    staff_only_fields = ("support_tiers", "escalation_teams", "owner")
+
     depends_on = serializers.PrimaryKeyRelatedField(
         many=True,
         required=False,
@@ -93,9 +95,23 @@ class ServiceSerializer(StrictModelSerializer):
         fields = super().get_fields()
         request = self.context.get("request")
         if request is not None and request.user.is_authenticated:
-            # Only ids of services the client may see are accepted (and shown).
+            # Only ids of services the client may see are accepted (and, below, shown).
             fields["depends_on"].child_relation.queryset = m.Service.objects.restrict(request.user, "view")
         return fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None and not getattr(request.user, "is_agent", False):
+            # Requesters must not learn of services they may not see (pipeline ones, say).
+            if "visible_service_ids" not in self.context:
+                self.context["visible_service_ids"] = set(
+                    m.Service.objects.restrict(request.user, "view").values_list("pk", flat=True)
+                )
+            data["depends_on"] = [
+                pk for pk in data["depends_on"] if pk in self.context["visible_service_ids"]
+            ]
+        return data
 
 
 class StageChangeSerializer(serializers.Serializer):
@@ -104,7 +120,9 @@ class StageChangeSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class OfferingSerializer(StrictModelSerializer):
+class OfferingSerializer(StaffOnlyFieldsMixin, StrictModelSerializer):
+    staff_only_fields = ("cost",)
+
     class Meta:
         model = m.Offering
         fields = (
