@@ -246,8 +246,11 @@ def escalation_rules_apply(*, ticket: Ticket, now: datetime | None = None) -> Es
     the moment it exists; the sweep does the same for rules that hold later.
     """
     now = now or timezone.now()
-    fired = set(
-        EscalationRecord.objects.filter(ticket=ticket, rule__isnull=False).values_list("rule", flat=True)
+    # A rule that fired left the ticket escalated: a ticket at level 0 has no record to read.
+    fired = (
+        set(EscalationRecord.objects.filter(ticket=ticket, rule__isnull=False).values_list("rule", flat=True))
+        if ticket.escalation_level
+        else set()
     )
     planner = EscalationPlanner()
     for rule in EscalationRule.objects.filter(is_active=True).order_by("position", "id"):
