@@ -95,8 +95,8 @@ class TicketFieldsForm(forms.Form):
     """The details an agent corrects; the priority follows impact and urgency."""
 
     title = forms.CharField(max_length=200)
-    service = forms.ModelChoiceField(queryset=Service.objects.none(), required=False)
-    category = forms.ModelChoiceField(queryset=Category.objects.none(), required=False)
+    service = forms.ModelChoiceField(queryset=Service.objects.none(), required=False, empty_label="Not set")
+    category = forms.ModelChoiceField(queryset=Category.objects.none(), required=False, empty_label="Not set")
     impact = forms.TypedChoiceField(choices=Level.choices, coerce=int)
     urgency = forms.TypedChoiceField(choices=Level.choices, coerce=int)
     tags = forms.CharField(required=False, help_text="Separated by commas.")

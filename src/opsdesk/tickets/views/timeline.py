@@ -94,12 +94,23 @@ def _summary(event: TimelineEvent, *, plain: bool, teams: dict, people: dict) ->
             " (internal)" if kind == EventKind.INTERNAL_NOTE else ""
         )
     if kind == EventKind.LINK:
-        return "; ".join(
-            f"{name.replace('_', ' ')}: {_field_value(name, value)}" for name, value in data.items()
-        )
+        return "; ".join(_link_words(name, value) for name, value in data.items())
     if kind == EventKind.MERGE:
         return f"Merged {data.get('merged', '')} into this ticket"
     return event.get_kind_display()
+
+
+def _link_words(name: str, value: Any) -> str:
+    if name == "parent":
+        after = value[1] if isinstance(value, list) else value
+        return f"Now a child of {after}" if after else "No longer a child of another ticket"
+    if name == "child":
+        return f"{value} added as a child"
+    if name == "related":
+        return f"Related to {value}"
+    if name == "problem":
+        return f"Linked to problem {value}"
+    return f"{name}: {_field_value(name, value)}"
 
 
 def timeline_entries(*, user: Any, ticket: Ticket) -> list[TimelineEvent]:
