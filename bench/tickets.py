@@ -546,7 +546,7 @@ def report(*, command: str, facts: dict, results: dict, raw: dict, skipped: dict
             print(f"  the slowest ticket query of the {part.replace('_', ' ')}: {record['main'][:100]}…")
             print("  its plan:")
             for line in record["plan"][:12]:
-                print(f"      {line}")
+                print(f"      {line[:150]}{'…' if len(line) > 150 else ''}")
     print()
     print("  targets")
     if ("create", 8) in results:
