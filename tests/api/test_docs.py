@@ -15,7 +15,7 @@ def test_schema_is_openapi_3_1_and_describes_problem_details():
     assert response.status_code == 200
     schema = response.json()
     assert schema["openapi"].startswith("3.1")
-    assert "Problem" in schema["components"]["schemas"]
+    assert "ProblemDetails" in schema["components"]["schemas"]
     patch = schema["paths"]["/api/v1/locations/{id}/"]["patch"]
     assert "application/problem+json" in patch["responses"]["409"]["content"]
     assert any(parameter["name"] == "If-Match" for parameter in patch["parameters"])

@@ -199,3 +199,25 @@ def test_the_triage_queue_holds_new_unassigned_tickets_most_urgent_then_oldest(a
     assigned = services.ticket_create(actor=requester, title="taken")
     services.ticket_assign(actor=agent, ticket=assigned, team=TeamFactory())
     assert list(triage_queue_for(user=agent)) == [urgent, older_urgent_peer, low]
+
+
+def test_auditors_cannot_write_on_tickets_through_any_path(make_user, requester, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    auditor = make_user(role="auditor")
+    ticket = services.ticket_create(actor=requester, title="x")
+    with pytest.raises(NotAllowed):
+        services.ticket_reply(actor=auditor, ticket=ticket, body="A note", public=False)
+    with pytest.raises(NotAllowed):
+        services.ticket_attach(actor=auditor, ticket=ticket, upload=SimpleUploadedFile("a.txt", b"text"))
+    assert ticket.events.count() == 1 and not ticket.attachments.exists()
+
+
+def test_priority_matrix_edits_are_audited(make_user):
+    from opsdesk.core.services import record_create
+
+    rule = record_create(
+        model=PriorityRule, actor=make_user(role="manager"), data={"impact": 3, "urgency": 3, "priority": 4}
+    )
+    assert AuditEntry.objects.filter(object_id=str(rule.pk), operation="create").exists()

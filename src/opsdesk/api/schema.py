@@ -1,5 +1,6 @@
 """Adds the problem-detail error responses every operation can give to the OpenAPI schema."""
 
+PROBLEM_COMPONENT = "ProblemDetails"  # RFC 9457; not the service desk's problem records
 PROBLEM_SCHEMA = {
     "type": "object",
     "properties": {
@@ -28,8 +29,11 @@ ERRORS = {
 
 
 def add_problem_responses(result, generator, request, public):
-    result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
-    reference = {"$ref": "#/components/schemas/Problem"}
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    if PROBLEM_COMPONENT in schemas:
+        raise ValueError(f"A serializer is named {PROBLEM_COMPONENT!r}, as the error format is; rename it.")
+    schemas[PROBLEM_COMPONENT] = PROBLEM_SCHEMA
+    reference = {"$ref": f"#/components/schemas/{PROBLEM_COMPONENT}"}
     for path in result.get("paths", {}).values():
         for operation in path.values():
             responses = operation.setdefault("responses", {})

@@ -327,7 +327,7 @@ class AttachmentUploadSerializer(serializers.Serializer):
 
 
 # --- problems, categories, the priority matrix -------------------------------------------
-# "Problem" is the RFC 9457 error shape in the schema; this is the service desk's record.
+# The service desk's problem record, named apart from the RFC 9457 error shape ("ProblemDetails").
 @extend_schema_serializer(component_name="ProblemRecord")
 class ProblemSerializer(StrictModelSerializer):
     """A problem: the cause behind incidents; a known error once cause and workaround are written."""

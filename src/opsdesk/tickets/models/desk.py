@@ -10,7 +10,6 @@ from django.db import models
 from opsdesk.accounts.choices import SkillLevel, Tier
 from opsdesk.accounts.models import Organization, Skill, Team
 from opsdesk.core.models import AuditedModel, TimeStampedModel
-from opsdesk.core.querysets import RestrictedQuerySet
 from opsdesk.portfolio.models import Service
 from opsdesk.tickets.choices import (
     Channel,
@@ -38,14 +37,12 @@ class NumberSequence(models.Model):
         return f"{self.prefix}: {self.last}"
 
 
-class PriorityRule(models.Model):
-    """One cell of the priority matrix: impact × urgency → priority."""
+class PriorityRule(AuditedModel):
+    """One cell of the priority matrix: impact × urgency → priority. Edits are audited."""
 
     impact = models.PositiveSmallIntegerField(choices=Level.choices)
     urgency = models.PositiveSmallIntegerField(choices=Level.choices)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices)
-
-    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = ("impact", "urgency")

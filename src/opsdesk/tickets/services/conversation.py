@@ -18,11 +18,10 @@ from opsdesk.tickets.services.lifecycle import record_event
 
 def ticket_attach(*, actor: User, ticket: Ticket, upload: Any, public: bool = True) -> Attachment:
     """Attach a file to a ticket: an allowed type whose content matches its name, within the size limit."""
-    ensure_allowed(actor=actor, action="view", instance=ticket)
-    if not actor.is_agent:
-        ensure_allowed(actor=actor, action="change", instance=ticket)
-        if not public:
-            raise NotAllowed("Only the service desk keeps files hidden from the requester.", field="public")
+    # Attaching is changing the ticket: read-only roles (auditors) may not, whatever the path.
+    ensure_allowed(actor=actor, action="change", instance=ticket)
+    if not actor.is_agent and not public:
+        raise NotAllowed("Only the service desk keeps files hidden from the requester.", field="public")
     if ticket.status in (Status.CLOSED, Status.CANCELLED):
         raise ServiceError("This ticket is closed; raise a new one.", code="ticket_final")
     checked = check_upload(upload)
