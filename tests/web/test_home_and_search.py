@@ -49,12 +49,16 @@ def test_recent_activity_is_restricted_to_what_the_reader_may_see(client, make_u
 
 
 def test_portal_speaks_to_requesters_about_what_they_can_do_now(client, make_user):
+    from opsdesk.tickets.services import ticket_create
+
     requester = make_user(role=Role.REQUESTER)
+    ticket = ticket_create(actor=requester, title="My screen flickers")
     client.force_login(requester)
     response = client.get(reverse("portal"))
     assert b"Update your details" in response.content
     assert requester.organization.name.encode() in response.content
-    assert b"coming soon" in response.content
+    assert b"Report a problem" in response.content and b"Request something" in response.content
+    assert b"My screen flickers" in response.content and ticket.number.encode() in response.content
 
 
 def test_navigation_links_only_pages_the_user_may_open(client, make_user):

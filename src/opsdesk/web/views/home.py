@@ -15,6 +15,7 @@ from opsdesk.core.querysets import user_can
 from opsdesk.core.selectors import audit_entries_for
 from opsdesk.portfolio.choices import Channel, PolicyStatus, ServiceType, Stage
 from opsdesk.portfolio.models import Service, SupportPolicy, SupportPolicyVersion
+from opsdesk.tickets.views.portal import portal_context
 
 RECENT_ACTIVITY = 8
 UPCOMING_ABSENCES = 5
@@ -88,5 +89,5 @@ def portal_services(user) -> list[Service]:
 @login_required
 def portal(request):
     user = request.user
-    context = {"organization": user.organization, "services": portal_services(user)}
+    context = {"organization": user.organization, "services": portal_services(user), **portal_context(user)}
     return render(request, "web/portal.html", context)
