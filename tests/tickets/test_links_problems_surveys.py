@@ -119,3 +119,19 @@ def test_attachments_are_checked_and_private_ones_are_for_agents(agent, requeste
     )
     assert attachment.original_name == "error log.txt" and attachment.content_type == "text/plain"
     assert "error log" not in attachment.file.name
+
+
+@pytest.mark.django_db(transaction=True)
+def test_resolution_emails_the_requester_one_click_rating_links_once(agent, make_user, smtp_server):
+    from tests.core.test_jobs_and_scheduler import run_queued_tasks
+
+    requester = make_user(email="riley@example.com")
+    ticket = services.ticket_create(actor=requester, title="Printer jam")
+    services.ticket_transition(actor=agent, ticket=ticket, to=Status.RESOLVED, resolution_code="solved")
+    run_queued_tasks()
+    run_queued_tasks()
+    assert len(smtp_server.messages) == 1
+    message = smtp_server.messages[0]
+    assert message["Subject"] == f"[{ticket.number}] How did we do? Printer jam"
+    token = Survey.objects.get(ticket=ticket).token
+    assert f"/tickets/rate/{token}/5/" in message.get_content()

@@ -63,7 +63,9 @@ def test_a_matching_rule_sets_team_priority_category_and_tags_and_the_timeline_n
 
 def test_words_match_whole_words_in_title_or_description(manager, requester, network_team):
     rule(manager, "VPN", [{"name": "words", "params": {"any": ["vpn"]}}], {"team": network_team.pk})
-    in_description = services.ticket_create(actor=requester, title="Cannot connect", description="The VPN says no")
+    in_description = services.ticket_create(
+        actor=requester, title="Cannot connect", description="The VPN says no"
+    )
     lookalike = services.ticket_create(actor=requester, title="vpnclient.exe crashed")
     assert in_description.assigned_team == network_team
     assert lookalike.assigned_team is None and not lookalike.events.filter(kind=EventKind.ROUTING).exists()
@@ -73,11 +75,22 @@ def test_rules_are_tried_in_order_and_a_match_stops_the_rest_unless_told_to_cont
     manager, requester, network_team
 ):
     desk = TeamFactory(name="Desk")
-    rule(manager, "Tag e-mail", [{"name": "channel", "params": {"in": ["email"]}}], {"tags": ["mail"]},
-         position=1, stop_processing=False)
+    rule(
+        manager,
+        "Tag e-mail",
+        [{"name": "channel", "params": {"in": ["email"]}}],
+        {"tags": ["mail"]},
+        position=1,
+        stop_processing=False,
+    )
     rule(manager, "Everything else to the desk", [], {"team": desk.pk}, position=3)
-    rule(manager, "E-mail to network", [{"name": "channel", "params": {"in": ["email"]}}],
-         {"team": network_team.pk}, position=2)
+    rule(
+        manager,
+        "E-mail to network",
+        [{"name": "channel", "params": {"in": ["email"]}}],
+        {"team": network_team.pk},
+        position=2,
+    )
     mailed = services.ticket_create(actor=requester, title="Hello", channel="email")
     portal = services.ticket_create(actor=requester, title="Hello")
     assert (mailed.assigned_team, mailed.tags) == (network_team, ["mail"])
@@ -140,8 +153,11 @@ def test_a_rule_may_name_the_assignee_among_the_team(manager, requester, network
         ([{"name": "moon_phase"}], {"priority": 1}, "conditions[0].name"),
         ([{"name": "channel", "params": {"in": ["pigeon"]}}], {"priority": 1}, "conditions[0].params.in"),
         ([{"name": "words", "params": {}}], {"priority": 1}, "conditions[0].params.any"),
-        ([{"name": "channel", "params": {"in": ["email"], "colour": 1}}], {"priority": 1},
-         "conditions[0].params.colour"),
+        (
+            [{"name": "channel", "params": {"in": ["email"], "colour": 1}}],
+            {"priority": 1},
+            "conditions[0].params.colour",
+        ),
         ([{"name": "service", "params": {"in": [999999]}}], {"priority": 1}, "conditions[0].params.in"),
         ([], {}, "actions"),
         ([], {"team": 999999}, "actions.team"),
@@ -150,7 +166,9 @@ def test_a_rule_may_name_the_assignee_among_the_team(manager, requester, network
         ([], {"tags": "one"}, "actions.tags"),
     ],
 )
-def test_rules_with_bad_conditions_or_actions_are_refused_naming_the_place(manager, conditions, actions, field):
+def test_rules_with_bad_conditions_or_actions_are_refused_naming_the_place(
+    manager, conditions, actions, field
+):
     with pytest.raises(ServiceError) as refused:
         rule(manager, "Bad", conditions, actions)
     assert refused.value.field == field

@@ -1,7 +1,8 @@
-"""E-mail that escalations send to team leads and managers, from a background task.
+"""E-mail the service desk sends from background tasks: escalation notices to team leads and
+managers, and the satisfaction survey to the requester.
 
-The escalation service enqueues ``send_escalation_notice`` in its own transaction, so a
-rolled-back escalation tells nobody. This module sits below the services (it reads records and
+The services enqueue these in their own transaction, so a rolled-back escalation or
+resolution tells nobody. This module sits below the services (it reads records and
 sends mail, it never writes through a service), which is why it is not ``tasks.py``: the
 tasks there call services.
 """
@@ -12,10 +13,11 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.urls import reverse
 from django.utils import timezone
 
 from opsdesk.core.jobs import job_task
-from opsdesk.tickets.models import EscalationRecord
+from opsdesk.tickets.models import EscalationRecord, Survey
 
 logger = logging.getLogger("opsdesk.tickets.notifications")
 
@@ -62,3 +64,35 @@ def _message(record: EscalationRecord) -> str:
         lines.append(f"Moved from {record.from_team or 'no team'} to {record.to_team}.")
     lines += ["", f"Open OpsDesk to take it up: {settings.SITE_URL}"]
     return "\n".join(lines) + "\n"
+
+
+RATING_WORDS = {5: "Excellent", 4: "Good", 3: "OK", 2: "Poor", 1: "Very poor"}
+
+
+@job_task
+def send_survey_request(*, survey_id: int) -> bool:
+    """Ask the requester to rate their resolved ticket, with one link per rating; once."""
+    survey = Survey.objects.select_related("ticket__requester").filter(pk=survey_id).first()
+    if survey is None or survey.requested_at is not None or survey.answered_at is not None:
+        return False
+    ticket, requester = survey.ticket, survey.ticket.requester
+    if not requester.email:
+        logger.warning("survey for %s not sent: %s has no e-mail address", ticket.number, requester)
+        return False
+    links = "\n".join(
+        f"  {rating} — {word}: {settings.SITE_URL}{reverse('tickets:rate_link', args=[survey.token, rating])}"
+        for rating, word in RATING_WORDS.items()
+    )
+    send_mail(
+        subject=f"[{ticket.number}] How did we do? {ticket.title}",
+        message=(
+            f"Hello {requester.first_name or requester.username},\n\n"
+            f"We have resolved your ticket {ticket.number}: {ticket.title}.\n"
+            f"Please tell us how we did — one click is enough:\n\n{links}\n\n"
+            "If it is not fixed, choose a low rating and you can reopen the ticket.\n"
+        ),
+        from_email=None,
+        recipient_list=[requester.email],
+    )
+    Survey.objects.filter(pk=survey.pk).update(requested_at=timezone.now())
+    return True

@@ -63,6 +63,9 @@ class Survey(AuditedModel):
     token = models.CharField(max_length=64, unique=True, help_text="For the one-click link in the e-mail.")
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     comment = models.TextField(blank=True)
+    requested_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the e-mail asking for it went out."
+    )
     answered_at = models.DateTimeField(null=True, blank=True)
     needs_review = models.BooleanField(
         default=False, db_index=True, help_text="A low rating flags the ticket."

@@ -31,6 +31,7 @@ from opsdesk.tickets.choices import (
     TicketType,
 )
 from opsdesk.tickets.models import NumberSequence, PriorityRule, Survey, Ticket, TimelineEvent
+from opsdesk.tickets.notifications import send_survey_request
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 40
@@ -326,7 +327,11 @@ def ticket_transition(
             },
         )
         if to == Status.RESOLVED:
-            Survey.objects.get_or_create(ticket=ticket, defaults={"token": secrets.token_urlsafe(32)})
+            survey, created = Survey.objects.get_or_create(
+                ticket=ticket, defaults={"token": secrets.token_urlsafe(32)}
+            )
+            if created:
+                send_survey_request.enqueue(survey_id=survey.pk)
             if resolve_children:
                 for child in ticket.children.filter(status__in=OPEN_STATUSES):
                     ticket_transition(
