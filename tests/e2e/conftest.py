@@ -59,6 +59,10 @@ def page(browser):
 
 
 @pytest.fixture
-def screenshots_dir() -> Path:
+def screenshots_dir(tmp_path) -> Path:
+    """Where the journeys save their screenshots: docs/images/ when OPSDESK_SCREENSHOTS=1 (to refresh
+    the documentation), a temporary folder otherwise, so a test run never changes tracked files."""
+    if os.environ.get("OPSDESK_SCREENSHOTS") != "1":
+        return tmp_path
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
