@@ -135,3 +135,24 @@ def test_resolution_emails_the_requester_one_click_rating_links_once(agent, make
     assert message["Subject"] == f"[{ticket.number}] How did we do? Printer jam"
     token = Survey.objects.get(ticket=ticket).token
     assert f"/tickets/rate/{token}/5/" in message.get_content()
+
+
+def test_a_late_low_rating_is_kept_and_flagged_even_when_the_ticket_can_no_longer_reopen(
+    agent, requester, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from opsdesk.tickets.models import Ticket
+
+    ticket = services.ticket_create(actor=requester, title="x")
+    services.ticket_transition(actor=agent, ticket=ticket, to=Status.RESOLVED, resolution_code="solved")
+    Ticket.objects.filter(pk=ticket.pk).update(
+        resolved_at=timezone.now() - timedelta(days=settings.TICKET_REOPEN_DAYS + 1)
+    )
+    survey = Survey.objects.get(ticket=ticket)
+    services.survey_answer(survey=survey, rating=1, comment="Never fixed", reopen=True)
+    survey.refresh_from_db()
+    ticket.refresh_from_db()
+    assert (survey.rating, survey.needs_review, ticket.status) == (1, True, Status.RESOLVED)

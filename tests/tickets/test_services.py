@@ -221,3 +221,40 @@ def test_priority_matrix_edits_are_audited(make_user):
         model=PriorityRule, actor=make_user(role="manager"), data={"impact": 3, "urgency": 3, "priority": 4}
     )
     assert AuditEntry.objects.filter(object_id=str(rule.pk), operation="create").exists()
+
+
+def test_resolved_tickets_close_themselves_after_the_reopen_period(agent, requester, settings):
+    from opsdesk.tickets.services.lifecycle import tickets_close_resolved
+
+    old, recent = (services.ticket_create(actor=requester, title=t) for t in ("old", "recent"))
+    for ticket in (old, recent):
+        services.ticket_transition(actor=agent, ticket=ticket, to=Status.RESOLVED, resolution_code="solved")
+    Ticket.objects.filter(pk=old.pk).update(
+        resolved_at=timezone.now() - timedelta(days=settings.TICKET_REOPEN_DAYS + 1)
+    )
+    assert tickets_close_resolved() == 1
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert (old.status, recent.status) == (Status.CLOSED, Status.RESOLVED)
+    assert old.closed_at is not None and old.events.filter(kind=EventKind.STATUS, author=None).exists()
+
+
+def test_a_routing_rules_priority_survives_an_edit_of_other_fields(agent, requester):
+    ticket = services.ticket_create(actor=requester, title="x")
+    Ticket.objects.filter(pk=ticket.pk).update(priority=2)
+    ticket.refresh_from_db()
+    services.ticket_update(actor=agent, ticket=ticket, data={"title": "Better title"})
+    assert ticket.priority == 2
+    services.ticket_update(actor=agent, ticket=ticket, data={"urgency": 3})
+    assert ticket.priority == 5
+
+
+def test_watchers_may_reply_but_other_organisation_members_may_not(make_user, agent):
+    from tests.accounts.factories import OrganizationFactory
+
+    shared = OrganizationFactory(requesters_see_organization=True)
+    owner, colleague, watcher = make_user(organization=shared), make_user(organization=shared), make_user()
+    ticket = services.ticket_create(actor=owner, title="x", watchers=[watcher])
+    services.ticket_reply(actor=watcher, ticket=ticket, body="Same here")
+    with pytest.raises(NotAllowed):
+        services.ticket_reply(actor=colleague, ticket=ticket, body="Me too")

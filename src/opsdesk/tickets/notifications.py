@@ -62,7 +62,7 @@ def _message(record: EscalationRecord) -> str:
         lines.append(f"Reason: {record.reason}")
     if record.to_team and record.to_team != record.from_team:
         lines.append(f"Moved from {record.from_team or 'no team'} to {record.to_team}.")
-    lines += ["", f"Open OpsDesk to take it up: {settings.SITE_URL}"]
+    lines += ["", f"Take it up: {settings.SITE_URL}{reverse('tickets:detail', args=[ticket.number])}"]
     return "\n".join(lines) + "\n"
 
 

@@ -79,6 +79,8 @@ TICKET_FIELDS = (
     "resolution_code",
     "resolution_notes",
     "is_major",
+    "escalation_level",
+    "escalated_at",
     "parent",
     "children",
     "duplicate_of",
@@ -114,6 +116,8 @@ ALWAYS_READ_ONLY = (
     "closed_at",
     "reopened_at",
     "reopen_count",
+    "escalation_level",
+    "escalated_at",
 )
 
 

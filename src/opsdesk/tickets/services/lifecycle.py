@@ -5,7 +5,7 @@ timeline hold everywhere."""
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -186,7 +186,9 @@ def ticket_update(
             setattr(ticket, name, value)
         if "description" in data:
             ticket.description_html = render_markdown(ticket.description)
-        ticket.priority = priority_for(impact=ticket.impact, urgency=ticket.urgency)
+        if {"impact", "urgency"} & set(data):
+            # Only a new impact or urgency re-reads the matrix: a priority a routing rule set stands.
+            ticket.priority = priority_for(impact=ticket.impact, urgency=ticket.urgency)
         ticket.full_clean()
         ticket.save()
         changed = {
@@ -351,12 +353,18 @@ def ticket_reply(*, actor: User, ticket: Ticket, body: str, public: bool = True)
     An agent's first public reply is the first response. A requester's reply to a ticket
     waiting on them puts it back in progress.
     """
-    # Writing on a ticket is changing it: read-only roles (auditors) may not, whatever the path.
-    ensure_allowed(actor=actor, action="change", instance=ticket)
+    if actor.is_agent:
+        # Writing on a ticket is changing it: read-only roles (auditors) may not, whatever the path.
+        ensure_allowed(actor=actor, action="change", instance=ticket)
+    else:
+        # Requesters speak on tickets they raised or watch (a merged duplicate's requester watches).
+        ensure_allowed(actor=actor, action="view", instance=ticket)
+        if actor.pk != ticket.requester_id and not ticket.watchers.filter(pk=actor.pk).exists():
+            raise NotAllowed("Only the people on this ticket can reply to it.")
+        if not public:
+            raise NotAllowed("Internal notes are for the service desk.", field="public")
     if not body.strip():
         raise ServiceError("Write something first.", field="body")
-    if not actor.is_agent and not public:
-        raise NotAllowed("Internal notes are for the service desk.", field="public")
     if ticket.status in (Status.CLOSED, Status.CANCELLED):
         raise ServiceError("This ticket is closed; raise a new one.", code="ticket_final")
     with transaction.atomic(), acting(actor=actor):
@@ -387,3 +395,24 @@ def ticket_log_work(*, actor: User, ticket: Ticket, minutes: int, note: str = ""
         raise ServiceError("Minutes spent: a whole number from 1 to 1440.", field="minutes")
     with transaction.atomic(), acting(actor=actor):
         return record_event(ticket, EventKind.WORKLOG, actor, body=note, minutes=minutes)
+
+
+def tickets_close_resolved(*, now: datetime | None = None) -> int:
+    """Close tickets resolved longer ago than the reopen period (the system does this, daily).
+    Returns how many were closed."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.TICKET_REOPEN_DAYS)
+    closed = 0
+    for ticket in Ticket.objects.filter(status=Status.RESOLVED, resolved_at__lt=cutoff).order_by("id")[:1000]:
+        with transaction.atomic(), acting(channel="system"):
+            ticket.status, ticket.closed_at = Status.CLOSED, now
+            ticket.save()
+            record_event(
+                ticket,
+                EventKind.STATUS,
+                None,
+                data={"status": [Status.RESOLVED, Status.CLOSED]},
+                body=f"Closed automatically {settings.TICKET_REOPEN_DAYS} days after its resolution.",
+            )
+        closed += 1
+    return closed

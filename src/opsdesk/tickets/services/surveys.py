@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -37,7 +39,9 @@ def survey_answer(
         survey.needs_review = rating <= LOW_RATING
         survey.save()
         record_event(ticket, EventKind.SURVEY, actor, body=survey.comment, data={"rating": rating})
-        if reopen and survey.needs_review and ticket.status == Status.RESOLVED:
+    if reopen and survey.needs_review and ticket.status == Status.RESOLVED:
+        # Past the reopen period the rating still counts: needs_review brings it to the desk.
+        with contextlib.suppress(ServiceError):
             ticket_transition(
                 actor=actor, ticket=ticket, to=Status.IN_PROGRESS, note="Reopened from the rating."
             )
