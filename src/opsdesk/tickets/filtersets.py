@@ -25,8 +25,10 @@ def _visible(model):
 
 class TicketFilterSet(django_filters.FilterSet):
     type = django_filters.ChoiceFilter(choices=TicketType.choices)
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
-    priority = django_filters.TypedMultipleChoiceFilter(choices=Priority.choices, coerce=int)
+    # distinct=False: these filter the ticket row itself, and DISTINCT made the database sort
+    # every match before paginating (bench/tickets.py, finding 2 in docs/performance.md).
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, distinct=False)
+    priority = django_filters.TypedMultipleChoiceFilter(choices=Priority.choices, coerce=int, distinct=False)
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
     assigned_team = django_filters.ModelChoiceFilter(queryset=_visible(Team))
     organization = django_filters.ModelChoiceFilter(queryset=_visible(Organization))

@@ -99,7 +99,12 @@ class TicketViewSet(RestrictedModelViewSet):
             .select_related("parent", "duplicate_of", "problem")
             .prefetch_related(
                 "watchers",
-                Prefetch("children", queryset=Ticket.objects.only("id", "number", "parent_id")),
+                # Ordered by parent first, so SQLite keeps using the parent index even after
+                # ANALYZE (its statistics lump every NULL parent together).
+                Prefetch(
+                    "children",
+                    queryset=Ticket.objects.only("id", "number", "parent_id").order_by("parent_id", "id"),
+                ),
                 "relations_out__related",
                 "relations_in__ticket",
             )

@@ -148,7 +148,11 @@ def ticket_create(
             channel=channel,
             tags=_clean_tags(tags or []),
         )
-        ticket.full_clean(exclude=["number"])
+        # The related records arrive as instances and the number is unique in the database:
+        # validating those again would cost four queries on the desk's busiest write.
+        ticket.full_clean(
+            exclude=["number", "requester", "organization", "service", "category"], validate_unique=False
+        )
         ticket.save()
         if watchers:
             ticket.watchers.set(watchers)
