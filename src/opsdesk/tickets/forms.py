@@ -10,7 +10,16 @@ from opsdesk.accounts.choices import STAFF_ROLES
 from opsdesk.accounts.models import Team, TeamMembership, User
 from opsdesk.portfolio.choices import ServiceType, Stage
 from opsdesk.portfolio.models import Service
-from opsdesk.tickets.choices import Level, PendingReason, ResolutionCode, Status, TicketType
+from opsdesk.tickets.choices import (
+    AssignmentStrategy,
+    EscalationKind,
+    Level,
+    PendingReason,
+    Priority,
+    ResolutionCode,
+    Status,
+    TicketType,
+)
 from opsdesk.tickets.models import CannedResponse, Category, Problem, SavedView
 from opsdesk.tickets.services.surveys import RATINGS
 
@@ -146,6 +155,7 @@ class TransitionForm(forms.Form):
         label="Waiting on", choices=[("", "—"), *PendingReason.choices], required=False
     )
     note = forms.CharField(required=False, max_length=2000)
+    resolve_children = forms.BooleanField(required=False)
 
 
 class ReplyForm(forms.Form):
@@ -293,3 +303,150 @@ class ProblemForm(forms.ModelForm):
             "workaround": forms.Textarea(attrs={"rows": 3}),
         }
         labels = {"known_error": "Known error (root cause and workaround are known)"}
+
+
+# --- desk settings -------------------------------------------------------------------------------
+class RuleBasicsForm(forms.Form):
+    """What every rule has; its conditions are edited as rows beside the form."""
+
+    name = forms.CharField(max_length=100)
+    description = forms.CharField(max_length=300, required=False)
+    position = forms.IntegerField(
+        min_value=0, initial=100, help_text="Rules are tried from the lowest position up."
+    )
+    is_active = forms.BooleanField(label="Active", required=False, initial=True)
+
+
+class RoutingRuleForm(RuleBasicsForm):
+    stop_processing = forms.BooleanField(
+        label="Stop here when this rule matches (later rules are not tried)", required=False, initial=True
+    )
+    team = forms.ModelChoiceField(
+        label="Send to team", queryset=Team.objects.none(), required=False, empty_label="Keep the team"
+    )
+    assignee = forms.ModelChoiceField(
+        label="Give to agent",
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="Let the team's strategy pick",
+        help_text="A member of the team above.",
+    )
+    priority = forms.TypedChoiceField(
+        label="Set priority",
+        choices=[("", "Keep the priority"), *Priority.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    category = forms.ModelChoiceField(
+        label="Set category",
+        queryset=Category.objects.none(),
+        required=False,
+        empty_label="Keep the category",
+    )
+    tags = forms.CharField(label="Add tags", required=False, max_length=500, help_text="Separated by commas.")
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.restrict(user, "view").order_by("name")
+        self.fields["assignee"].queryset = (
+            User.objects.restrict(user, "view")
+            .filter(role__in=sorted(STAFF_ROLES), is_active=True)
+            .order_by("first_name", "last_name", "username")
+        )
+        self.fields["category"].queryset = (
+            Category.objects.restrict(user, "view").filter(is_active=True).select_related("parent")
+        )
+
+    def actions(self) -> dict[str, Any]:
+        """The rule's actions as the service takes them: only what the admin chose."""
+        data = self.cleaned_data
+        actions: dict[str, Any] = {}
+        if data.get("team"):
+            actions["team"] = data["team"].pk
+        if data.get("assignee"):
+            actions["assignee"] = data["assignee"].pk
+        if data.get("priority"):
+            actions["priority"] = data["priority"]
+        if data.get("category"):
+            actions["category"] = data["category"].pk
+        tags = [tag.strip() for tag in data.get("tags", "").split(",") if tag.strip()]
+        if tags:
+            actions["tags"] = tags
+        return actions
+
+
+class EscalationRuleForm(RuleBasicsForm):
+    kind = forms.ChoiceField(choices=EscalationKind.choices, initial=EscalationKind.FUNCTIONAL)
+
+
+class MatrixStepForm(forms.Form):
+    service = forms.ModelChoiceField(
+        queryset=Service.objects.none(), required=False, empty_label="Any service"
+    )
+    priority = forms.TypedChoiceField(
+        choices=[("", "Any priority"), *Priority.choices], coerce=int, empty_value=None, required=False
+    )
+    level = forms.IntegerField(min_value=1, max_value=10, initial=1, help_text="1 is the first escalation.")
+    team = forms.ModelChoiceField(
+        label="Move the ticket to", queryset=Team.objects.none(), required=False, empty_label="Keep the team"
+    )
+    notify_team_lead = forms.BooleanField(label="Notify the team lead", required=False)
+    notify_users = forms.ModelMultipleChoiceField(
+        label="Also notify", queryset=User.objects.none(), required=False
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = Service.objects.restrict(user, "view").order_by("name")
+        self.fields["team"].queryset = Team.objects.restrict(user, "view").order_by("tier", "name")
+        self.fields["notify_users"].queryset = (
+            User.objects.restrict(user, "view")
+            .filter(role__in=sorted(STAFF_ROLES), is_active=True)
+            .order_by("first_name", "last_name", "username")
+        )
+
+
+class QueueStrategyForm(forms.Form):
+    strategy = forms.ChoiceField(label="Assignment", choices=AssignmentStrategy.choices)
+
+
+class CategoryForm(forms.ModelForm):
+    class Meta:
+        model = Category
+        fields = ("name", "parent", "description", "is_active", "required_skill", "min_skill_level")
+        labels = {"required_skill": "Skill needed (skills-based assignment)", "min_skill_level": "At least"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        parents = Category.objects.filter(parent__isnull=True)
+        if self.instance.pk:
+            parents = parents.exclude(pk=self.instance.pk)
+        self.fields["parent"].queryset = parents
+        self.fields["parent"].empty_label = "None: a top-level category"
+        self.fields["required_skill"].empty_label = "No particular skill"
+
+
+class EscalateForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=EscalationKind.choices, initial=EscalationKind.FUNCTIONAL, widget=forms.RadioSelect
+    )
+    team = forms.ModelChoiceField(
+        label="To team",
+        queryset=Team.objects.none(),
+        required=False,
+        empty_label="The next team of its path",
+        help_text="Functional only.",
+    )
+    reason = forms.CharField(label="Why", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.restrict(user, "view").order_by("tier", "name")
+
+
+class RuleTestForm(forms.Form):
+    ticket = forms.CharField(label="Ticket number", max_length=NUMBER_LENGTH)
+
+    def clean_ticket(self) -> str:
+        return self.cleaned_data["ticket"].strip().upper()

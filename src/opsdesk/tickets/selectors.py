@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Case, CharField, Count, QuerySet, Value, When
+from django.db.models import Avg, Case, CharField, Count, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from opsdesk.accounts.models import Team, TeamMembership, User
@@ -20,7 +20,7 @@ from opsdesk.tickets.choices import (
     Priority,
     Status,
 )
-from opsdesk.tickets.models import EscalationRecord, Ticket, TimelineEvent
+from opsdesk.tickets.models import EscalationRecord, Survey, Ticket, TimelineEvent
 
 LIST_RELATIONS = ("requester", "organization", "service", "category", "assigned_team", "assignee")
 
@@ -235,3 +235,66 @@ def escalation_figures(*, user: Any, since: datetime, until: datetime | None = N
         .filter(status__in=OPEN_STATUSES, escalation_level__gt=0)
         .count(),
     }
+
+
+# --- satisfaction --------------------------------------------------------------------
+
+# A rating this low or lower is a low rating (services.surveys flags such a ticket for review).
+LOW_RATING = 2
+
+
+@dataclass
+class TeamSatisfaction:
+    """One team's answered surveys over a period: how many, the mean rating, the share of low
+    ratings (2 or less) and how many still need a review. ``team`` is None for unassigned tickets."""
+
+    team: Team | None
+    count: int
+    average: float | None
+    low_share: float | None
+    needs_review: int
+
+
+def satisfaction_by_team(
+    *, user: Any, since: datetime, until: datetime | None = None
+) -> list[TeamSatisfaction]:
+    """Survey answers of the period, per team the ticket was assigned to, among the tickets the
+    reader may see. Two queries: the grouped figures and the teams they name."""
+    until = until or timezone.now()
+    rows = list(
+        Survey.objects.filter(
+            ticket__in=Ticket.objects.restrict(user, "view"),
+            rating__isnull=False,
+            answered_at__gte=since,
+            answered_at__lt=until,
+        )
+        .values_list("ticket__assigned_team")
+        .annotate(
+            count=Count("id"),
+            average=Avg("rating"),
+            low=Count("id", filter=Q(rating__lte=LOW_RATING)),
+            review=Count("id", filter=Q(needs_review=True)),
+        )
+        .order_by()
+    )
+    teams = Team.objects.in_bulk([team_id for team_id, *_ in rows if team_id is not None])
+    result = [
+        TeamSatisfaction(
+            team=teams.get(team_id),
+            count=count,
+            average=round(average, 2) if average is not None else None,
+            low_share=round(low / count, 3) if count else None,
+            needs_review=review,
+        )
+        for team_id, count, average, low, review in rows
+    ]
+    return sorted(result, key=lambda item: (item.team is None, item.team.name if item.team else ""))
+
+
+def surveys_needing_review_for(*, user: Any) -> QuerySet[Survey]:
+    """Low ratings nobody has reviewed yet, on tickets the reader may see, the latest first."""
+    return (
+        Survey.objects.filter(ticket__in=Ticket.objects.restrict(user, "view"), needs_review=True)
+        .select_related("ticket", "ticket__assigned_team", "ticket__requester")
+        .order_by("-answered_at", "-id")
+    )

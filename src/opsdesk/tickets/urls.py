@@ -1,6 +1,6 @@
 from django.urls import path
 
-from opsdesk.tickets.views import portal, problems, queues, ticket
+from opsdesk.tickets.views import portal, problems, queues, settings, ticket, workload
 
 app_name = "tickets"
 
@@ -32,6 +32,41 @@ urlpatterns = [
         problems.CannedResponseDeleteView.as_view(),
         name="cannedresponse_delete",
     ),
+    # --- overviews and the desk's settings ----------------------------------------------------
+    path("workload/", workload.workload, name="workload"),
+    path("escalations/", workload.escalations, name="escalations"),
+    path("settings/", settings.index, name="settings"),
+    path("settings/rules/", settings.routing_rules, name="settings_routing"),
+    path("settings/rules/add/", settings.routing_rule_edit, name="settings_routing_add"),
+    path("settings/rules/<int:pk>/", settings.routing_rule_edit, name="settings_routing_edit"),
+    path("settings/rules/<int:pk>/move/", settings.routing_rule_move, name="settings_routing_move"),
+    path(
+        "settings/rules/<int:pk>/delete/",
+        settings.RoutingRuleDeleteView.as_view(),
+        name="settings_routing_delete",
+    ),
+    path("settings/escalation/", settings.escalation_settings, name="settings_escalation"),
+    path("settings/escalation/rules/add/", settings.escalation_rule_edit, name="settings_escalation_add"),
+    path(
+        "settings/escalation/rules/<int:pk>/", settings.escalation_rule_edit, name="settings_escalation_edit"
+    ),
+    path(
+        "settings/escalation/rules/<int:pk>/delete/",
+        settings.EscalationRuleDeleteView.as_view(),
+        name="settings_escalation_delete",
+    ),
+    path("settings/escalation/steps/add/", settings.matrix_step_edit, name="settings_step_add"),
+    path("settings/escalation/steps/<int:pk>/", settings.matrix_step_edit, name="settings_step_edit"),
+    path(
+        "settings/escalation/steps/<int:pk>/delete/",
+        settings.MatrixStepDeleteView.as_view(),
+        name="settings_step_delete",
+    ),
+    path("settings/teams/", settings.team_settings, name="settings_teams"),
+    path("settings/teams/<int:pk>/strategy/", settings.team_strategy, name="settings_team_strategy"),
+    path("settings/categories/", settings.CategoryListView.as_view(), name="settings_categories"),
+    path("settings/categories/add/", settings.CategoryEditView.as_view(), name="settings_category_add"),
+    path("settings/categories/<int:pk>/", settings.CategoryEditView.as_view(), name="settings_category_edit"),
     # --- one ticket -----------------------------------------------------------------------------
     path("<str:number>/", ticket.detail, name="detail"),
     path("<str:number>/version/", ticket.version, name="version"),
@@ -47,4 +82,5 @@ urlpatterns = [
     path("<str:number>/problem/", ticket.link_problem, name="link_problem"),
     path("<str:number>/known-errors/", ticket.known_errors, name="known_errors"),
     path("<str:number>/rate/", ticket.rate, name="rate"),
+    path("<str:number>/escalate/", ticket.escalate, name="escalate"),
 ]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
+from opsdesk.accounts.choices import Role
 from opsdesk.accounts.models import Absence, Location, Organization, Skill, Team, User
 from opsdesk.core.models import AuditEntry, Job, SecurityEvent
 from opsdesk.core.querysets import user_can
@@ -65,6 +66,8 @@ SERVICE_DESK = (
     ("Team queue", "tickets:queue", ["team"], "people"),
     ("Escalated", "tickets:queue", ["escalated"], "arrow-up-circle"),
     ("Problems", "tickets:problem_list", [], "bug"),
+    ("Workload", "tickets:workload", [], "bar-chart-steps"),
+    ("Escalations", "tickets:escalations", [], "graph-up-arrow"),
 )
 ADMINISTRATION = (
     ("Audit log", "audit_log", "journal-text", AuditEntry),
@@ -85,6 +88,10 @@ def _service_desk(request, user) -> list[NavSection]:
         items = [
             _item(request, label, reverse(name, args=args), icon) for label, name, args, icon in SERVICE_DESK
         ]
+        # The desk's settings: for those who change them (managers, admins) or their team's
+        # assignment (team leads); other agents may read them but have no use for the link.
+        if not user.is_read_only and (user.is_manager or user.role == Role.TEAM_LEAD):
+            items.append(_item(request, "Desk settings", reverse("tickets:settings"), "sliders"))
         return [NavSection("Service desk", items)]
     return [
         NavSection("", [_item(request, "My tickets", reverse("tickets:requester_list"), "chat-square-text")])

@@ -28,6 +28,7 @@ from opsdesk.tickets.choices import OPEN_STATUSES, PendingReason, ResolutionCode
 from opsdesk.tickets.forms import (
     AssignForm,
     AttachForm,
+    EscalateForm,
     ProblemLinkForm,
     ReplyForm,
     SurveyForm,
@@ -152,6 +153,7 @@ def _agent_context(request, ticket: Ticket, bound: dict[str, Any]) -> dict[str, 
             },
             problem_form=bound.get("problem_form") or styled(ProblemLinkForm(), small=True),
             canned=list(CannedResponse.objects.restrict(user, "view").select_related("team")),
+            escalate_form=bound.get("escalate_form") or styled(EscalateForm(user=user), small=True),
         )
     return context
 
@@ -304,6 +306,7 @@ def transition(request, number: str):
             resolution_notes=data["resolution_notes"],
             pending_reason=data["pending_reason"],
             note=data["note"],
+            resolve_children=data["resolve_children"],
         )
         label = Status(data["to"]).label.lower()
         return f"{ticket.number} is now {label}.", ticket_url(ticket)
@@ -481,6 +484,28 @@ def rate(request, number: str):
         return text, ticket_url(ticket)
 
     return _act(request, number, form=SurveyForm(request.POST), key="survey_form", perform=perform)
+
+
+@login_required
+@require_POST
+def escalate(request, number: str):
+    """Escalate by hand: functional (to a team) or hierarchical (the lead, then management)."""
+    version = _posted_version(request)
+
+    def perform(ticket, data):
+        record = services.ticket_escalate(
+            actor=request.user,
+            ticket=ticket,
+            reason=data["reason"],
+            kind=data["kind"],
+            team=data["team"],
+            expected_version=version,
+        )
+        where = f" to {record.to_team.name}" if record.to_team and data["kind"] == "functional" else ""
+        return f"{ticket.number} escalated{where} (level {record.level}).", ticket_url(ticket, "escalate")
+
+    form = EscalateForm(request.POST, user=request.user)
+    return _act(request, number, form=form, key="escalate_form", perform=perform, agents_only=True)
 
 
 # --- small pieces the page loads in place ------------------------------------------------------
