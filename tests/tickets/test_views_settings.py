@@ -354,3 +354,19 @@ def test_the_sidebar_offers_desk_settings_to_those_who_change_them(client, desk)
         page = client.get(reverse("tickets:workload")).content.decode()
         assert (reverse("tickets:settings") in page) == shown, who
         assert reverse("tickets:escalations") in page
+
+
+def test_a_matrix_step_is_edited_and_a_stale_edit_refused(client, desk):
+    client.force_login(desk.manager)
+    url = reverse("tickets:settings_step_edit", args=[desk.step.pk])
+    data = {
+        "level": "1",
+        "service": "",
+        "priority": "",
+        "team": str(desk.network.pk),
+        "version": desk.step.version,
+    }
+    assert client.post(url, data).status_code == 302
+    desk.step.refresh_from_db()
+    assert desk.step.notify_team_lead is False and desk.step.team == desk.network
+    assert client.post(url, {**data, "notify_team_lead": "on"}).status_code == 409

@@ -63,6 +63,9 @@ def check_version(*, instance: models.Model, expected_version: int | None) -> No
         type(instance)
         ._default_manager.select_for_update()
         .filter(pk=instance.pk)
+        # Not the model's ordering: one across a nullable relation (a category's parent) is an
+        # outer join, and PostgreSQL refuses FOR UPDATE on its nullable side.
+        .order_by("pk")
         .values_list("version", flat=True)
         .first()
     )
