@@ -128,3 +128,7 @@ class EscalationKind(models.TextChoices):
 class EscalationTrigger(models.TextChoices):
     MANUAL = "manual", "Manual"
     RULE = "rule", "Rule"
+
+
+# A rating at or below this flags the ticket for the desk's review (and may reopen it).
+LOW_RATING = 2

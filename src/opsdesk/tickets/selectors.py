@@ -13,6 +13,7 @@ from django.utils import timezone
 from opsdesk.accounts.models import Team, TeamMembership, User
 from opsdesk.tickets.choices import (
     AGE_BUCKETS,
+    LOW_RATING,
     OPEN_STATUSES,
     PRIORITY_WEIGHT,
     EscalationKind,
@@ -240,7 +241,6 @@ def escalation_figures(*, user: Any, since: datetime, until: datetime | None = N
 # --- satisfaction --------------------------------------------------------------------
 
 # A rating this low or lower is a low rating (services.surveys flags such a ticket for review).
-LOW_RATING = 2
 
 
 @dataclass

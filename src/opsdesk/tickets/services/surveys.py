@@ -10,11 +10,10 @@ from django.utils import timezone
 from opsdesk.accounts.models import User
 from opsdesk.core.audit import acting
 from opsdesk.core.exceptions import NotAllowed, ServiceError
-from opsdesk.tickets.choices import EventKind, Status
+from opsdesk.tickets.choices import LOW_RATING, EventKind, Status
 from opsdesk.tickets.models import Survey
 from opsdesk.tickets.services.lifecycle import record_event, ticket_transition
 
-LOW_RATING = 2
 RATINGS = range(1, 6)
 
 

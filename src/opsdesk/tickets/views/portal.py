@@ -19,10 +19,10 @@ from django.views.decorators.http import require_http_methods
 from opsdesk.core.exceptions import NotAllowed, ServiceError
 from opsdesk.core.uploads import check_upload
 from opsdesk.tickets import selectors, services
-from opsdesk.tickets.choices import OPEN_STATUSES, Channel, PendingReason, Status, TicketType
+from opsdesk.tickets.choices import LOW_RATING, OPEN_STATUSES, Channel, PendingReason, Status, TicketType
 from opsdesk.tickets.forms import RATING_LABELS, RatingCommentForm, TicketCreateForm
 from opsdesk.tickets.models import Survey
-from opsdesk.tickets.services.surveys import LOW_RATING, RATINGS
+from opsdesk.tickets.services.surveys import RATINGS
 from opsdesk.tickets.views.common import decorate, styled
 
 PAGE_SIZE = 20

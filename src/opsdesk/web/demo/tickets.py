@@ -39,6 +39,7 @@ from opsdesk.portfolio.models import Service
 from opsdesk.tickets import services
 from opsdesk.tickets.choices import (
     DEFAULT_PRIORITY_MATRIX,
+    LOW_RATING,
     NUMBER_PREFIX,
     NUMBER_START,
     Channel,
@@ -50,7 +51,8 @@ from opsdesk.tickets.choices import (
     TicketType,
 )
 from opsdesk.tickets.models import Category, NumberSequence, Problem, Survey, Ticket, TimelineEvent
-from opsdesk.tickets.services.surveys import LOW_RATING
+from opsdesk.tickets.services.escalation import escalation_rule_save
+from opsdesk.tickets.services.routing import routing_rule_save
 
 SEED = 20240601
 DEFAULT_TICKETS = 4_000
@@ -1219,4 +1221,52 @@ def load_tickets(
     _bulk(desk, historical)
     for plan in recent:
         _through_services(desk, plan)
+    _load_rules(admin, teams)
     return len(plans)
+
+
+def _load_rules(admin: User, teams: dict[str, Team]) -> None:
+    """A few rules of the kind a desk starts with, added after the history so they act only on
+    new tickets: network words go to Network Operations, requests to the Service Desk. The two
+    escalation rules are examples left switched off: on, the first sweep would escalate (and
+    e-mail about) the demo's whole open backlog."""
+    routing_rule_save(
+        actor=admin,
+        data={
+            "name": "Network trouble to Network Operations",
+            "position": 10,
+            "conditions": [
+                {"name": "words", "params": {"any": ["vpn", "wifi", "wi-fi", "network", "firewall"]}}
+            ],
+            "actions": {"team": teams["Network Operations"].pk, "tags": ["network"]},
+        },
+    )
+    routing_rule_save(
+        actor=admin,
+        data={
+            "name": "Requests to the Service Desk",
+            "position": 20,
+            "conditions": [{"name": "ticket_type", "params": {"in": ["request"]}}],
+            "actions": {"team": teams["Service Desk"].pk},
+        },
+    )
+    escalation_rule_save(
+        actor=admin,
+        data={
+            "name": "P1: tell the lead",
+            "kind": "hierarchical",
+            "position": 10,
+            "is_active": False,
+            "conditions": [{"name": "priority", "params": {"in": [1]}}],
+        },
+    )
+    escalation_rule_save(
+        actor=admin,
+        data={
+            "name": "No answer within an hour",
+            "kind": "functional",
+            "position": 20,
+            "is_active": False,
+            "conditions": [{"name": "no_first_response_minutes", "params": {"minutes": 60}}],
+        },
+    )
