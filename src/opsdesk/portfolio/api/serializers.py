@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from decimal import Decimal
 
 from rest_framework import serializers
@@ -29,6 +31,42 @@ class CalendarSerializer(StrictModelSerializer):
             "created_at",
             "updated_at",
         )
+
+
+class DueQuerySerializer(serializers.Serializer):
+    """The query of ``GET /calendars/{id}/due/``."""
+
+    start = serializers.CharField(
+        help_text="ISO 8601 date and time with a UTC offset or Z, e.g. 2026-03-02T09:00:00+01:00."
+    )
+    minutes = serializers.CharField(help_text="Business minutes to add: a whole number, 0 or more.")
+
+    def validate_start(self, value: str) -> datetime:
+        text = value.strip()
+        # An unencoded "+" in a query string arrives as a space: "…T09:00:00 01:00".
+        text = re.sub(r" (\d\d:?\d\d)$", r"+\1", text)
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise serializers.ValidationError(
+                "Not a date and time as ISO 8601, e.g. 2026-03-02T09:00:00+01:00."
+            ) from exc
+        if moment.tzinfo is None:
+            raise serializers.ValidationError(
+                "Give the UTC offset (e.g. +01:00 or Z): a time without one is ambiguous."
+            )
+        return moment
+
+    def validate_minutes(self, value: str) -> int:
+        if not re.fullmatch(r"\d{1,12}", value.strip()):
+            raise serializers.ValidationError("A whole number of minutes, 0 or more.")
+        return int(value)
+
+
+class DueSerializer(serializers.Serializer):
+    due = serializers.DateTimeField(
+        help_text="When the business minutes have elapsed, in the calendar's time zone."
+    )
 
 
 class SupportTierSerializer(StrictModelSerializer):

@@ -3,7 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import FileResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -12,7 +13,7 @@ from rest_framework.response import Response
 from opsdesk.core.api.views import ApiViewMixin, RestrictedModelViewSet
 from opsdesk.core.exceptions import ServiceError
 from opsdesk.core.services import record_delete
-from opsdesk.portfolio import filtersets, services
+from opsdesk.portfolio import business_time, filtersets, services
 from opsdesk.portfolio import models as m
 from opsdesk.portfolio.api import serializers
 
@@ -24,6 +25,39 @@ class CalendarViewSet(RestrictedModelViewSet):
     serializer_class = serializers.CalendarSerializer
     search_fields = ("name",)
     ordering_fields = ("id", "name")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "start",
+                OpenApiTypes.DATETIME,
+                required=True,
+                description="ISO 8601 with a UTC offset or Z, e.g. 2026-03-02T09:00:00+01:00.",
+            ),
+            OpenApiParameter(
+                "minutes", OpenApiTypes.INT, required=True, description="Business minutes to add (0 or more)."
+            ),
+        ],
+        responses=serializers.DueSerializer,
+    )
+    @action(detail=True, methods=["get"])
+    def due(self, request, pk=None):
+        """The instant at which ``minutes`` business minutes have elapsed since ``start`` under
+        this calendar. A span that completes at the end of a working interval ends there;
+        ``minutes=0`` gives ``start`` if it is working time, else the next working instant."""
+        calendar = self.get_object()
+        query = serializers.DueQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        schedule = business_time.schedule_for(calendar)
+        try:
+            due = business_time.add_business_minutes(
+                schedule, query.validated_data["start"], query.validated_data["minutes"]
+            )
+        except business_time.NoWorkingTime as exc:
+            raise ServiceError(str(exc), code="no_working_time") from exc
+        except business_time.BeyondHorizon as exc:
+            raise ServiceError(str(exc), code="beyond_horizon", field="minutes") from exc
+        return Response({"due": due.isoformat()})
 
 
 class ServiceViewSet(RestrictedModelViewSet):

@@ -96,6 +96,14 @@ class BusinessCalendar(AuditedModel):
         return reverse("portfolio:calendar_detail", args=[self.pk])
 
     def clean(self) -> None:
+        hours = self.working_hours if isinstance(self.working_hours, dict) else {}
+        if not any(hours.get(day) for day in WEEKDAY_KEYS) and not self.extra_working_days:
+            raise ValidationError(
+                {
+                    "working_hours": "The calendar has no working time at all: give at least one "
+                    "weekday working hours, or list extra working days."
+                }
+            )
         if self.holiday_subdivision and not self.holiday_country:
             raise ValidationError({"holiday_subdivision": "Give the country of the subdivision too."})
         if self.holiday_country:
