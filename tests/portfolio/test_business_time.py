@@ -445,3 +445,19 @@ def test_requesters_cannot_see_the_calculator(api_as, make_user, office_calendar
         f"/api/v1/calendars/{office_calendar.pk}/due/", {"start": "2026-03-02T09:00:00Z", "minutes": "5"}
     )
     assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_calendar_page_has_a_calculator(client, make_user, office_calendar):
+    client.force_login(make_user(role="agent"))
+    url = office_calendar.get_absolute_url()
+    page = client.get(url, {"start": "2026-03-29T09:00", "minutes": "60"})  # a Sunday: DST starts
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Due-time calculator" in html
+    assert "Mon 30 Mar 2026, 09:00 CEST" in html
+    assert "2026-03-30 07:00 UTC" in html
+    refused = client.get(url, {"start": "2026-03-02T09:00", "minutes": "-1"}).content.decode()
+    assert "whole number" in refused
+    plain = client.get(url).content.decode()
+    assert 'data-testid="due-local"' not in plain

@@ -3,7 +3,9 @@ view, business calendars (service hours) and support policies with their version
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,7 +19,7 @@ from django.views.decorators.http import require_POST
 from opsdesk.core.exceptions import NotAllowed, ServiceError
 from opsdesk.core.services import record_create, record_update
 from opsdesk.core.views import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView, may
-from opsdesk.portfolio import selectors, services
+from opsdesk.portfolio import business_time, selectors, services
 from opsdesk.portfolio.forms import CalendarForm, KpiForm, ObjectiveForm, PolicyForm, PolicyVersionForm
 from opsdesk.portfolio.models import (
     BusinessCalendar,
@@ -192,12 +194,41 @@ class CalendarDetailView(PortfolioUrls, ObjectDetailView):
 
     def extra_context(self, instance: BusinessCalendar) -> dict[str, Any]:
         return {
+            "calculator": due_calculator(instance, self.request.GET),
             "week": week_rows(instance),
             "services": list(
                 Service.objects.restrict(self.request.user, "view").filter(service_hours=instance)
             ),
             "edit_url": reverse("portfolio:calendar_edit", args=[instance.pk]),
         }
+
+
+def due_calculator(calendar: BusinessCalendar, query) -> dict[str, Any]:
+    """The small due-time calculator of the calendar page: ``start`` is a local date and time in
+    the calendar's zone (an ``<input type="datetime-local">``), ``minutes`` business minutes."""
+    start_text, minutes_text = query.get("start", "").strip(), query.get("minutes", "").strip()
+    result: dict[str, Any] = {"start": start_text, "minutes": minutes_text}
+    if not start_text and not minutes_text:
+        return result
+    zone = ZoneInfo(calendar.time_zone)
+    try:
+        start = datetime.fromisoformat(start_text)
+    except ValueError:
+        result["error"] = "Give the start as a date and time."
+        return result
+    start = start.replace(tzinfo=zone) if start.tzinfo is None else start
+    if not minutes_text.isdigit() or len(minutes_text) > 12:
+        result["error"] = "Give the business minutes as a whole number, 0 or more."
+        return result
+    try:
+        due = business_time.add_business_minutes(
+            business_time.schedule_for(calendar), start, int(minutes_text)
+        )
+    except business_time.BusinessTimeError as exc:
+        result["error"] = str(exc)
+        return result
+    result.update(due_local=due.astimezone(zone), due_utc=due.astimezone(UTC))
+    return result
 
 
 class CalendarEditView(PortfolioUrls, ObjectEditView):
