@@ -146,7 +146,7 @@ def whole_number(*, minimum: int = 1, maximum: int) -> Cleaner:
             raise ValueError(f"a whole number from {minimum} to {maximum}")
         return value
 
-    return clean
+    return _with_input(clean, "number", minimum=minimum, maximum=maximum)
 
 
 def one_of(values: Iterable[Any]) -> Cleaner:
@@ -157,7 +157,7 @@ def one_of(values: Iterable[Any]) -> Cleaner:
             raise ValueError(f"a non-empty list of: {', '.join(str(item) for item in allowed)}")
         return sorted(set(value), key=allowed.index)
 
-    return clean
+    return _with_input(clean, "choices", allowed=allowed)
 
 
 def existing_ids(model_label: str) -> Cleaner:
@@ -177,6 +177,13 @@ def existing_ids(model_label: str) -> Cleaner:
             raise ValueError(f"no {model._meta.verbose_name} with id {missing[0]}")
         return sorted(set(value))
 
+    return _with_input(clean, "records", model_label=model_label)
+
+
+def _with_input(clean: Cleaner, kind: str, **options: Any) -> Cleaner:
+    """Tell forms how to ask for this parameter (``clean.input == (kind, options)``): a rule
+    editor draws checkboxes for "choices", a record picker for "records", a number for "number"."""
+    clean.input = (kind, options)  # type: ignore[attr-defined]
     return clean
 
 
@@ -187,6 +194,9 @@ def word_list(value: Any) -> list[str]:
     if not words or len(words) > MAX_WORDS or any(len(word) > MAX_WORD_LENGTH for word in words):
         raise ValueError(f"1 to {MAX_WORDS} words of at most {MAX_WORD_LENGTH} characters")
     return words
+
+
+word_list.input = ("words", {})  # type: ignore[attr-defined]
 
 
 # --- evaluation ------------------------------------------------------------------------

@@ -1,16 +1,16 @@
 """The condition rows of the rule editor, built from the condition registry.
 
 Each row is a condition picked by its label, with one input per parameter the registry
-declares. The input follows the parameter's cleaner: a list of choices (``one_of``), a list of
-records (``existing_ids``), a whole number (``whole_number``), words (``word_list``). A cleaner
-the editor does not know (another app's) gets a JSON input, so any condition stays editable.
+declares. The input follows the hint the parameter's cleaner carries (``clean.input``): a list of
+choices (``one_of``), a list of records (``existing_ids``), a whole number (``whole_number``),
+words (``word_list``). A cleaner without a hint (another app's) gets a JSON input, so any
+condition stays editable.
 The registry's cleaners still judge every value when the service saves the rule; the errors
 they report (``conditions[1].params.minutes``) land next to the input they name.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 from dataclasses import dataclass, field
@@ -19,7 +19,7 @@ from typing import Any
 from django.apps import apps
 
 from opsdesk.tickets.choices import Channel, Priority, TicketType
-from opsdesk.tickets.conditions import Condition, Param, get_condition, registered_conditions, word_list
+from opsdesk.tickets.conditions import Condition, Param, get_condition, registered_conditions
 
 # New rows offered below the rule's conditions; "Add a condition" adds one more.
 BLANK_ROWS = 1
@@ -67,21 +67,9 @@ class ConditionRow:
 
 
 def _spec(param: Param) -> tuple[str, dict[str, Any]]:
-    clean = param.clean
-    if clean is word_list:
-        return "words", {}
-    qualname = getattr(clean, "__qualname__", "")
-    try:
-        closure = inspect.getclosurevars(clean).nonlocals
-    except TypeError:
-        closure = {}
-    if qualname.startswith("one_of.") and "allowed" in closure:
-        return "choices", {"allowed": list(closure["allowed"])}
-    if qualname.startswith("existing_ids.") and "model_label" in closure:
-        return "records", {"model_label": closure["model_label"]}
-    if qualname.startswith("whole_number.") and "minimum" in closure:
-        return "number", {"minimum": closure["minimum"], "maximum": closure.get("maximum")}
-    return "json", {}
+    """How to ask for a parameter: the hint its cleaner carries (conditions._with_input), or a
+    JSON input for a cleaner another app registered without one."""
+    return getattr(param.clean, "input", ("json", {}))
 
 
 def _choice_labels(allowed: list[Any]) -> list[tuple[str, str]]:
