@@ -437,6 +437,20 @@ DETAIL = "API detail   GET /api/v1/users/{id}/"
 LIST = f"API list     GET /api/v1/users/?page_size={PAGE_SIZE}"
 
 
+def bench_env(data_dir: Path) -> dict[str, str]:
+    """The environment of a benchmark's server and seeding child: a scratch data directory,
+    production settings, quiet logs, and SQLite unless the caller sets a database URL."""
+    env = {
+        **os.environ,
+        "OPSDESK_DATA_DIR": str(data_dir),
+        "OPSDESK_DEBUG": "0",
+        "OPSDESK_LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "opsdesk.config.settings",
+    }
+    env.pop("OPSDESK_DATABASE_URL", None)
+    return env
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short run (under a minute)")
@@ -457,14 +471,7 @@ def main() -> int:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="opsdesk-bench-") as tmp:
         data_dir = Path(tmp)
-        env = {
-            **os.environ,
-            "OPSDESK_DATA_DIR": str(data_dir),
-            "OPSDESK_DEBUG": "0",
-            "OPSDESK_LOG_LEVEL": "WARNING",
-            "DJANGO_SETTINGS_MODULE": "opsdesk.config.settings",
-        }
-        env.pop("OPSDESK_DATABASE_URL", None)
+        env = bench_env(data_dir)
         database_url = scratch_name = ""
         if options.database_url:
             database_url, scratch_name = scratch_database(options.database_url)

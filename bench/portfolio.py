@@ -464,14 +464,7 @@ def main() -> int:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="opsdesk-bench-") as tmp:
         data_dir = Path(tmp)
-        env = {
-            **os.environ,
-            "OPSDESK_DATA_DIR": str(data_dir),
-            "OPSDESK_DEBUG": "0",
-            "OPSDESK_LOG_LEVEL": "WARNING",
-            "DJANGO_SETTINGS_MODULE": "opsdesk.config.settings",
-        }
-        env.pop("OPSDESK_DATABASE_URL", None)
+        env = apibench.bench_env(data_dir)
         scratch_name = ""
         if options.database_url:
             database_url, scratch_name = apibench.scratch_database(options.database_url)
