@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "opsdesk.accounts",
     "opsdesk.portfolio",
     "opsdesk.tickets",
+    "opsdesk.sla",
     "opsdesk.api",
     "opsdesk.web",
 ]

@@ -238,17 +238,28 @@ def compile_schedule(calendar: CalendarLike) -> Schedule:
     )
 
 
-_CACHE: OrderedDict[tuple[int, int], Schedule] = OrderedDict()
+_CACHE: OrderedDict[tuple, Schedule] = OrderedDict()
 _CACHE_SIZE = 256
 _CACHE_LOCK = threading.Lock()
 
 
+def _content_key(calendar: Any) -> tuple:
+    hours = calendar.working_hours or {}
+    return (
+        calendar.time_zone or "UTC",
+        tuple((day, tuple(tuple(pair) for pair in hours.get(day, []))) for day in _WEEKDAYS),
+        calendar.holiday_country or "",
+        calendar.holiday_subdivision or "",
+        tuple(calendar.closures or ()),
+        tuple(calendar.extra_working_days or ()),
+    )
+
+
 def schedule_for(calendar: Any) -> Schedule:
-    """The compiled schedule of a saved calendar, cached per id and version (an edit bumps the
-    version, so a stale schedule is never used). Unsaved calendars are compiled every time."""
-    if calendar.pk is None:
-        return compile_schedule(calendar)
-    key = (calendar.pk, calendar.version)
+    """The compiled schedule of a calendar, cached by its content: an edit changes the key, so
+    a stale schedule is never used, whatever happened to ids and versions (a deleted calendar's
+    id can be reused), and identical calendars share one schedule."""
+    key = _content_key(calendar)
     with _CACHE_LOCK:
         schedule = _CACHE.get(key)
         if schedule is not None:

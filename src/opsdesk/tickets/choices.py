@@ -92,6 +92,7 @@ class EventKind(models.TextChoices):
     MERGE = "merge", "Merged"
     ATTACHMENT = "attachment", "Attachment"
     SURVEY = "survey", "Rated"
+    SLA = "sla", "Service level"
 
 
 # Timeline entries a requester sees on their ticket; everything else is for agents only.

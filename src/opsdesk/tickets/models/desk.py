@@ -127,6 +127,9 @@ class Problem(AuditedModel):
 class Ticket(AuditedModel):
     """An incident or a service request, from its first word to its closing survey."""
 
+    # The SLA fields are derived data, rewritten by the clock; the timeline explains them.
+    audit_ignore = (*AuditedModel.audit_ignore, "sla_due_at", "sla_state")
+
     number = models.CharField(max_length=16, unique=True)
     type = models.CharField(max_length=10, choices=TicketType.choices, default=TicketType.INCIDENT)
     title = models.CharField(max_length=200)
@@ -188,6 +191,10 @@ class Ticket(AuditedModel):
         default=0, help_text="Steps of its escalation path taken so far; 0 = not escalated."
     )
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # Kept by the service-level clock (the sla app) for the queues: the most urgent running
+    # target's due time and how it stands (on track, warning, breached, paused, met).
+    sla_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_state = models.CharField(max_length=10, blank=True, editable=False)
 
     class Meta:
         ordering = ("-id",)

@@ -83,6 +83,9 @@ class EscalationRule(AuditedModel):
     is_active = models.BooleanField(default=True)
     kind = models.CharField(max_length=12, choices=EscalationKind.choices, default=EscalationKind.FUNCTIONAL)
     conditions = models.JSONField(default=list)
+    raise_priority = models.BooleanField(
+        default=False, help_text="Also raise the ticket's priority one level (P3 → P2)."
+    )
 
     class Meta:
         ordering = ("position", "id")

@@ -19,6 +19,7 @@ from opsdesk.core.services import check_version, ensure_allowed, record_create, 
 from opsdesk.tickets.choices import OPEN_STATUSES, PRIORITY_WEIGHT, AssignmentStrategy, EventKind, Status
 from opsdesk.tickets.models import TeamQueueSettings, Ticket
 from opsdesk.tickets.services.lifecycle import record_event
+from opsdesk.tickets.signals import announce_change
 
 
 def weighted_load_expression() -> Sum:
@@ -157,6 +158,7 @@ def ticket_auto_assign(
             body="" if assignee else "No agent of the team is available; the ticket waits in its queue.",
             data={"strategy": strategy, **changes},
         )
+        announce_change(ticket)
     return ticket
 
 

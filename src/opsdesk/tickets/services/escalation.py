@@ -22,19 +22,22 @@ from opsdesk.accounts.models import Team, User
 from opsdesk.core.audit import acting
 from opsdesk.core.exceptions import NotAllowed, ServiceError
 from opsdesk.core.services import check_version, ensure_allowed
-from opsdesk.tickets.choices import OPEN_STATUSES, EscalationKind, EscalationTrigger, EventKind
+from opsdesk.tickets.choices import OPEN_STATUSES, EscalationKind, EscalationTrigger, EventKind, Priority
 from opsdesk.tickets.conditions import RuleDataError, candidates_filter, clean_conditions, conditions_hold
 from opsdesk.tickets.models import EscalationMatrixStep, EscalationRecord, EscalationRule, Ticket
 from opsdesk.tickets.notifications import send_escalation_notice
 from opsdesk.tickets.services.assignment import apply_assignment, assignee_pick
 from opsdesk.tickets.services.lifecycle import record_event
 from opsdesk.tickets.services.routing import routing_apply, rule_fields_only, rule_record_save
+from opsdesk.tickets.signals import announce_change
 
 # Tickets one rule escalates per sweep; the rest wait for the next run (a minute later).
 SWEEP_BATCH = 200
 TIER_ORDER = ("L1", "L2", "L3")
 CANDIDATE_RELATIONS = ("requester", "organization", "category", "service", "assigned_team__lead")
-RULE_FIELDS = frozenset({"name", "description", "position", "is_active", "kind", "conditions"})
+RULE_FIELDS = frozenset(
+    {"name", "description", "position", "is_active", "kind", "conditions", "raise_priority"}
+)
 STEP_FIELDS = frozenset({"service", "priority", "level", "team", "notify_team_lead", "notify_users"})
 
 
@@ -149,6 +152,9 @@ def _escalate(
     if kind == EscalationKind.FUNCTIONAL and target is not None and target.pk != ticket.assigned_team_id:
         assignee, _ = assignee_pick(ticket=ticket, team=target, at=now)
         changes = apply_assignment(ticket=ticket, team=target, assignee=assignee, at=now)
+    if rule is not None and rule.raise_priority and ticket.priority > Priority.CRITICAL:
+        changes["priority"] = [ticket.priority, ticket.priority - 1]
+        ticket.priority -= 1
     ticket.escalation_level, ticket.escalated_at = level, now
     ticket.save()
     if planned.recipients:
@@ -170,6 +176,7 @@ def _escalate(
     )
     if planned.recipients:
         send_escalation_notice.enqueue(record_id=record.pk)
+    announce_change(ticket)
     return record
 
 

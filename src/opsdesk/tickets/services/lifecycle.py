@@ -32,6 +32,7 @@ from opsdesk.tickets.choices import (
 )
 from opsdesk.tickets.models import NumberSequence, PriorityRule, Survey, Ticket, TimelineEvent
 from opsdesk.tickets.notifications import send_survey_request
+from opsdesk.tickets.signals import announce_change
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 40
@@ -162,6 +163,7 @@ def ticket_create(
         from opsdesk.tickets.services.escalation import new_ticket_rules_apply
 
         new_ticket_rules_apply(ticket=ticket)
+        announce_change(ticket)
     return ticket
 
 
@@ -202,6 +204,7 @@ def ticket_update(
         }
         if changed:
             record_event(ticket, EventKind.FIELDS, actor, data=changed)
+            announce_change(ticket)
     return ticket
 
 
@@ -248,6 +251,7 @@ def ticket_assign(
                 "assignee": [before["assignee"], assignee.pk if assignee else None],
             },
         )
+        announce_change(ticket)
     return ticket
 
 
@@ -332,6 +336,7 @@ def ticket_transition(
                 **({"resolution_code": resolution_code} if to == Status.RESOLVED else {}),
             },
         )
+        announce_change(ticket)
         if to == Status.RESOLVED:
             survey, created = Survey.objects.get_or_create(
                 ticket=ticket, defaults={"token": secrets.token_urlsafe(32)}
@@ -387,6 +392,8 @@ def ticket_reply(*, actor: User, ticket: Ticket, body: str, public: bool = True)
             )
         if fields:
             ticket.save(update_fields=fields)
+        if public:
+            announce_change(ticket)
     return event
 
 
@@ -418,5 +425,6 @@ def tickets_close_resolved(*, now: datetime | None = None) -> int:
                 data={"status": [Status.RESOLVED, Status.CLOSED]},
                 body=f"Closed automatically {settings.TICKET_REOPEN_DAYS} days after its resolution.",
             )
+            announce_change(ticket)
         closed += 1
     return closed

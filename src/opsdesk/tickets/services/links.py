@@ -12,6 +12,7 @@ from opsdesk.core.services import ensure_allowed
 from opsdesk.tickets.choices import OPEN_STATUSES, EventKind, ResolutionCode, Status
 from opsdesk.tickets.models import Attachment, Ticket, TicketRelation, TimelineEvent
 from opsdesk.tickets.services.lifecycle import record_event, ticket_transition
+from opsdesk.tickets.signals import announce_change
 
 
 def _agent_changing(actor: User, *tickets: Ticket) -> None:
@@ -98,6 +99,7 @@ def ticket_merge(*, actor: User, duplicate: Ticket, into: Ticket) -> Ticket:
             data={"merged": duplicate.number, "entries_moved": moved},
             body=f"{duplicate.number} ({duplicate.title}) was merged into this ticket.",
         )
+        announce_change(into)
         duplicate.duplicate_of = into
         duplicate.save()
         # A public reply on the duplicate tells its requester where the conversation continues.
