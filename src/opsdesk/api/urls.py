@@ -14,6 +14,8 @@ v1 = [
     path("", include("opsdesk.accounts.api.urls")),
     path("", include("opsdesk.portfolio.api.urls")),
     path("", include("opsdesk.tickets.api.urls")),
+    path("", include("opsdesk.sla.api.urls")),
+    path("", include("opsdesk.sla.api.report_urls")),
     *router.urls,
 ]
 

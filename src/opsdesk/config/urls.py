@@ -12,6 +12,8 @@ urlpatterns = [
     path("people/", include("opsdesk.accounts.urls")),
     path("portfolio/", include("opsdesk.portfolio.urls")),
     path("tickets/", include("opsdesk.tickets.urls")),
+    path("sla/", include("opsdesk.sla.urls")),
+    path("sla/reports/", include("opsdesk.sla.report_urls")),
     path("", include("opsdesk.web.urls")),
 ]
 
