@@ -453,9 +453,22 @@ def policy_save(
 
 def _follow_policy_change(policy: SlaPolicy, *, created: bool, fields: set[str]) -> None:
     if not created and fields and fields <= TIMING_FIELDS:
-        transaction.on_commit(lambda: retime_timers.enqueue(policy_id=policy.pk))
+        _after_commit(("retime", policy.pk), lambda: retime_timers.enqueue(policy_id=policy.pk))
     else:
-        transaction.on_commit(lambda: recompute_open_tickets.enqueue())
+        _after_commit(("recompute",), recompute_open_tickets.enqueue)
+
+
+def _after_commit(key: tuple, enqueue) -> None:
+    """Enqueue a job when the transaction commits, once per transaction: a manager's ten
+    target edits in one request rebuild the timers once, not ten times."""
+    if any(getattr(item[1], "sla_job", None) == key for item in connection.run_on_commit):
+        return
+
+    def run() -> None:
+        enqueue()
+
+    run.sla_job = key  # type: ignore[attr-defined]
+    transaction.on_commit(run)
 
 
 def policy_delete(*, actor: User, policy: SlaPolicy, expected_version: int | None = None) -> None:
@@ -493,8 +506,8 @@ def target_delete(*, actor: User, target: SlaTarget, expected_version: int | Non
 
 
 def _after_target_change(policy_id: int) -> None:
-    # A new or removed target adds or removes timers: rebuild; the job is cheap when idle.
-    transaction.on_commit(lambda: recompute_open_tickets.enqueue())
+    # A new or removed target adds or removes timers: rebuild (one job per transaction).
+    _after_commit(("recompute",), recompute_open_tickets.enqueue)
 
 
 def open_tickets_recompute(*, batch: int = 500, progress=None) -> int:

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from opsdesk.core.audit import acting
 from opsdesk.core.choices import Channel
-from opsdesk.web.demo import people, portfolio, tickets
+from opsdesk.web.demo import people, portfolio, sla, tickets
 
 
 class Command(BaseCommand):
@@ -19,5 +19,17 @@ class Command(BaseCommand):
                 people.load_people(admin)
                 portfolio.load_portfolio(admin)
                 tickets.load_tickets(admin)
+                timed = sla.load_service_levels(admin, progress=self._progress)
+        if timed:
+            self.stdout.write(f"\nTimed {timed:,} tickets against the demo service levels.")
         self.stdout.write(self.style.SUCCESS("Demo data is loaded. Sign in at http://127.0.0.1:8000/ as:"))
         people.print_logins(self.stdout.write)
+
+    def _progress(self, done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        self.stdout.write(
+            f"\rTiming tickets against the SLAs [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}",
+            ending="",
+        )
+        self.stdout.flush()
