@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from opsdesk.sla.api.reports import ComplianceReportView
+
+urlpatterns = [
+    path("sla/report/", ComplianceReportView.as_view(), name="sla-report"),
+]
