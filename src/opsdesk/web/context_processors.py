@@ -6,9 +6,10 @@ same permission rules the page itself applies.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from opsdesk.accounts.choices import Role
 from opsdesk.accounts.models import Absence, Location, Organization, Skill, Team, User
@@ -23,6 +24,7 @@ from opsdesk.portfolio.models import (
     SourcingEvaluation,
     SupportPolicy,
 )
+from opsdesk.sla.models import SlaPolicy
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,17 @@ def _service_desk(request, user) -> list[NavSection]:
     ]
 
 
+def _service_levels(request, user) -> list[NavSection]:
+    """The SLA policies and the compliance report, for staff (the report may not be wired)."""
+    if not user_can(user, "view", SlaPolicy):
+        return []
+    items = [_item(request, "Service levels", reverse("sla:policy_list"), "stopwatch")]
+    # The report may not be installed: then no link rather than a broken one.
+    with suppress(NoReverseMatch):
+        items.append(_item(request, "SLA report", reverse("sla_reports:compliance"), "graph-up"))
+    return [NavSection("Service levels", items)]
+
+
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -120,6 +133,7 @@ def navigation(request):
         ]
         if portfolio:
             sections.append(NavSection("Portfolio", portfolio))
+        sections.extend(_service_levels(request, user))
     admin = [
         _item(request, label, reverse(name), icon)
         for label, name, icon, model in ADMINISTRATION
