@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from opsdesk.sla.api import views
@@ -10,5 +10,6 @@ router.register("sla-timers", views.TimerViewSet)
 
 urlpatterns = [
     *router.urls,
-    path("tickets/<str:number>/sla/", views.TicketClockView.as_view(), name="ticket-sla"),
+    # Tickets are addressed by number in the API, as /tickets/{number}/ is.
+    re_path(r"^tickets/(?P<number>[A-Za-z0-9]+)/sla/$", views.TicketClockView.as_view(), name="ticket-sla"),
 ]

@@ -111,7 +111,13 @@ class TicketClockView(ApiViewMixin, generics.GenericAPIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("number", OpenApiTypes.STR, OpenApiParameter.PATH, description="INC… or REQ…")
+            OpenApiParameter(
+                "number",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                description="The ticket's number (INC… or REQ…).",
+                pattern="^[A-Za-z0-9]+$",
+            )
         ],
         responses=serializers.SlaTicketClockSerializer,
     )
