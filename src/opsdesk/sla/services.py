@@ -232,22 +232,34 @@ def timers_retime(
     if policy_id is not None:
         queryset = queryset.filter(policy_id=policy_id)
     columns = ("id", "policy_id", "metric", "segments", "ticket__priority", "stopped_at", "state")
+    # Each policy's schedule once, not per timer (a policy whose calendar cannot be compiled
+    # keeps its timers as they are).
+    schedules = {}
+    for pk, loaded in by_policy.items():
+        try:
+            schedules[pk] = schedule_for(loaded.policy.calendar)
+        except BusinessTimeError:
+            continue
     last_id, changed = 0, 0
     while True:
         rows = list(queryset.filter(pk__gt=last_id).order_by("pk").values_list(*columns)[:batch])
         if not rows:
             break
         last_id = rows[-1][0]
+        # The batch's alerts by id range (rows come in id order): a range scan of the unique
+        # (timer, percent) index instead of an IN list of thousands of parameters. Alerts of
+        # timers in the range but outside the batch are read and never looked up.
         fired: dict[int, set[int]] = defaultdict(set)
-        for timer_id, percent in SlaAlert.objects.filter(timer_id__in=[row[0] for row in rows]).values_list(
-            "timer_id", "percent"
-        ):
+        for timer_id, percent in SlaAlert.objects.filter(
+            timer_id__gte=rows[0][0], timer_id__lte=last_id
+        ).values_list("timer_id", "percent"):
             fired[timer_id].add(percent)
         updates = []
         for timer_id, policy_id_, metric, segments, priority, stopped_at, state in rows:
             loaded = by_policy.get(policy_id_)
             minutes = loaded.target_minutes(metric, priority) if loaded else None
-            if minutes is None:
+            schedule = schedules.get(policy_id_)
+            if minutes is None or schedule is None:
                 continue
             policy = loaded.policy
             final = (
@@ -261,7 +273,7 @@ def timers_retime(
                     final=final,
                     stopped_at=stopped_at,
                     target_minutes=minutes,
-                    schedule=schedule_for(policy.calendar),
+                    schedule=schedule,
                     thresholds=policy.thresholds,
                     now=now,
                 )
@@ -310,7 +322,22 @@ def _write_retimed(updates: list[tuple]) -> None:
     )
     assignments = ", ".join(f"{connection.ops.quote_name(name)} = %s" for name in columns)
     adapt = connection.ops.adapt_datetimefield_value
-    rows = [tuple(adapt(value) if isinstance(value, datetime) else value for value in row) for row in updates]
+    # Only due_at, breached_at, next_alert_at (5, 7, 8) and updated_at (10, the same for all)
+    # hold datetimes: adapting those alone keeps a million-row re-timing cheap.
+    updated_at = adapt(updates[0][10])
+    rows = [
+        (
+            *row[:5],
+            adapt(row[5]) if row[5] is not None else None,
+            row[6],
+            adapt(row[7]) if row[7] is not None else None,
+            adapt(row[8]) if row[8] is not None else None,
+            row[9],
+            updated_at,
+            row[11],
+        )
+        for row in updates
+    ]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)  # noqa: S608 - names are ours
 
@@ -322,8 +349,13 @@ def sla_sweep(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> int:
     """Record every threshold now reached (through the indexed ``next_alert_at``), once each,
     and let the escalation rules act on the tickets concerned. Returns how many were recorded."""
     now = now or timezone.now()
+    # "Not any other state" rather than "state = running": the same rows (a state is always one
+    # of TimerState), but an equality on state would lead SQLite's planner to the (state,
+    # due_at) index and a sort of every running timer; this way it walks sla_timer_alert_idx
+    # in order and stops after ``batch`` rows, whatever the number of open timers.
     due = list(
-        SlaTimer.objects.filter(next_alert_at__lte=now, state=TimerState.RUNNING)
+        SlaTimer.objects.filter(next_alert_at__lte=now)
+        .exclude(state__in=[state for state in TimerState.values if state != TimerState.RUNNING])
         .select_related("policy__calendar", "ticket")
         .order_by("next_alert_at", "pk")[:batch]
     )
