@@ -128,7 +128,7 @@ def timer_view(timer: SlaTimer, alerts: list[SlaAlert], zone: ZoneInfo, now: dat
                 "mode": mode,
                 "mode_label": MODE_LABELS.get(mode, mode),
                 "reason": reason_text(reason or ""),
-                "minutes": duration_text(seconds) if seconds else "—",
+                "minutes": duration_text(seconds) if mode == RUN and seconds is not None else "—",
                 "open": end is None,
             }
         )
@@ -148,13 +148,13 @@ def timer_view(timer: SlaTimer, alerts: list[SlaAlert], zone: ZoneInfo, now: dat
         left_text = "Cancelled"
     overdue = timer.breached or (open_ and timer.due_at is not None and timer.due_at <= now)
     if overdue:
-        bar = "bg-danger"
+        bar = "sla-bar-breached"
     elif timer.state == TimerState.PAUSED:
-        bar = "bg-secondary"
+        bar = "sla-bar-paused"
     elif percent >= (min(timer.policy.thresholds) if timer.policy.thresholds else 100):
-        bar = "bg-warning"
+        bar = "sla-bar-warning"
     else:
-        bar = "bg-success"
+        bar = "sla-bar-on-track"
     return {
         "timer": timer,
         "policy": timer.policy,
