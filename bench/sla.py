@@ -1,7 +1,8 @@
-"""Business time: how many SLA due times one core computes per second.
+"""Business time: how many SLA due times one core computes per second, then the SLA clock
+over a million open tickets (re-timing after a calendar edit, the warning/breach sweep).
 
-    python bench/sla.py             # about 5 seconds
-    python bench/sla.py --quick     # about 1 second
+    python bench/sla.py --no-database           # due times only, about 5 seconds
+    python bench/sla.py --no-database --quick   # about 1 second
 
 It compiles two calendars (Europe/Berlin office hours with a lunch break and Berlin's public
 holidays; America/New_York 24×7), draws random starts over 2026 and spans of up to three working
