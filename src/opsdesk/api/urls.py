@@ -16,6 +16,10 @@ v1 = [
     path("", include("opsdesk.tickets.api.urls")),
     path("", include("opsdesk.sla.api.urls")),
     path("", include("opsdesk.sla.api.report_urls")),
+    path("", include("opsdesk.mail.api.urls")),
+    path("", include("opsdesk.notifications.api.urls")),
+    path("", include("opsdesk.chat.api.urls")),
+    path("", include("opsdesk.webhooks.api.urls")),
     *router.urls,
 ]
 

@@ -36,6 +36,10 @@ INSTALLED_APPS = [
     "opsdesk.portfolio",
     "opsdesk.tickets",
     "opsdesk.sla",
+    "opsdesk.mail",
+    "opsdesk.notifications",
+    "opsdesk.chat",
+    "opsdesk.webhooks",
     "opsdesk.api",
     "opsdesk.web",
 ]
@@ -214,6 +218,24 @@ EMAIL_TIMEOUT = env_int("OPSDESK_EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = env_str("OPSDESK_EMAIL_FROM", "OpsDesk <opsdesk@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_BACKEND = env_str("OPSDESK_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+# The domain of the Message-IDs OpsDesk writes (default: the host of OPSDESK_SITE_URL).
+OPSDESK_MAIL_DOMAIN = env_str("OPSDESK_MAIL_DOMAIN")
+
+# --- Mail in ----------------------------------------------------------------------
+# host:port of the built-in SMTP/LMTP receiver `opsdesk serve` starts (off when empty).
+SMTP_LISTEN = env_str("OPSDESK_SMTP_LISTEN")
+MAIL_MAX_BYTES = env_int("OPSDESK_MAIL_MAX_BYTES", 25 * 1024 * 1024)
+MAIL_SENDER_RATE_PER_HOUR = env_int("OPSDESK_MAIL_SENDER_RATE", 30)
+
+# --- Live chat --------------------------------------------------------------------
+# In memory (one server process) by default; Redis when OPSDESK_REDIS_URL is set.
+CHANNEL_LAYERS = (
+    {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+    if REDIS_URL
+    else {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+)
+# Other sites that may embed the chat widget (scheme://host[:port]); the portal itself always may.
+CHAT_ALLOWED_ORIGINS = env_list("OPSDESK_CHAT_ALLOWED_ORIGINS", [])
 
 # --- Background work ----------------------------------------------------------
 TASKS = {

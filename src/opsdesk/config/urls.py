@@ -14,6 +14,10 @@ urlpatterns = [
     path("tickets/", include("opsdesk.tickets.urls")),
     path("sla/", include("opsdesk.sla.urls")),
     path("sla/reports/", include("opsdesk.sla.report_urls")),
+    path("mail/", include("opsdesk.mail.urls")),
+    path("notifications/", include("opsdesk.notifications.urls")),
+    path("chat/", include("opsdesk.chat.urls")),
+    path("webhooks/", include("opsdesk.webhooks.urls")),
     path("", include("opsdesk.web.urls")),
 ]
 

@@ -12,6 +12,8 @@ class Channel(models.TextChoices):
     WEB = "web", "Web"
     API = "api", "API"
     EMAIL = "email", "E-mail"
+    CHAT = "chat", "Chat"
+    WEBHOOK = "webhook", "Webhook"
     CLI = "cli", "Command line"
     SYSTEM = "system", "System"
 

@@ -11,6 +11,11 @@ from django.dispatch import Signal
 # Sent with ``ticket`` (the saved Ticket).
 ticket_changed = Signal()
 
+# Sent with ``event`` (a TimelineEvent just written) from ``record_event``, inside the writing
+# transaction: a receiver that tells people (notifications) enqueues with
+# ``transaction.on_commit`` so a rolled-back change tells nobody.
+timeline_event_recorded = Signal()
+
 
 def announce_change(ticket) -> None:
     ticket_changed.send(sender=type(ticket), ticket=ticket)

@@ -32,7 +32,7 @@ from opsdesk.tickets.choices import (
 )
 from opsdesk.tickets.models import NumberSequence, PriorityRule, Survey, Ticket, TimelineEvent
 from opsdesk.tickets.notifications import send_survey_request
-from opsdesk.tickets.signals import announce_change
+from opsdesk.tickets.signals import announce_change, timeline_event_recorded
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 40
@@ -84,7 +84,7 @@ def record_event(
     data: dict | None = None,
     minutes: int | None = None,
 ) -> TimelineEvent:
-    return TimelineEvent.objects.create(
+    event = TimelineEvent.objects.create(
         ticket=ticket,
         kind=kind,
         author=actor if actor and actor.pk else None,
@@ -93,6 +93,8 @@ def record_event(
         data=data or {},
         minutes=minutes,
     )
+    timeline_event_recorded.send(sender=TimelineEvent, event=event)
+    return event
 
 
 def _role(actor: User) -> str:
