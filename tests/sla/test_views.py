@@ -225,6 +225,12 @@ def test_a_manager_adds_edits_and_deletes_a_target_from_the_policy_page(client, 
     assert not SlaTarget.objects.filter(pk=target.pk).exists()
 
 
+def test_a_target_is_added_from_its_policy_only(client, manager):
+    signed_in(client, manager)
+    assert client.get(reverse("sla:target_create")).status_code == 404
+    assert client.get(reverse("sla:target_create") + "?policy=999").status_code == 404
+
+
 def test_a_zero_minute_target_is_refused(client, manager, calendar):
     policy = PolicyFactory(name="Gold", calendar=calendar)
     response = signed_in(client, manager).post(
@@ -348,7 +354,7 @@ def test_the_panel_lists_the_segments_after_a_pause_and_the_viewers_time_zone(
     assert segment_reasons == ["running", "paused", "running"]
     assert "Paused for 2h" in page and "Waiting on the requester" in page
     # 60 + 20 business minutes used, due at 180 + 180 min = 15:00 UTC = 16:00 in Paris.
-    assert "1h 20m of 4h (33 %)" in page and "2h 40m left" in page
+    assert "1h 20m of 4h used (33 %)" in page and "2h 40m left" in page
     assert "Mon 02 Mar 2026, 16:00" in page and "(Europe/Paris)" in page
 
 
@@ -443,6 +449,9 @@ def test_the_queue_shows_the_due_column(client, agent, requester, team, django_a
         response = client.get(reverse("tickets:queue", args=["all"]))
     html = response.content.decode()
     assert '<th scope="col" class="text-nowrap">Due</th>' in html
+    headers = re.findall(r"<th[^>]*>(.*?)</th>", html, re.S)
+    plain = [re.sub(r"<[^>]+>|\s+", "", header) for header in headers]
+    assert plain.index("Due") == plain.index("Priority") + 1  # next to the priority, always in view
     assert re.search(r'sla-due sla-on-track"[^>]*>.*?2h 10m left', html, re.S)
     assert re.search(r'sla-due sla-breached"[^>]*>.*?overdue 2h 25m', html, re.S)
     assert re.search(r'sla-due sla-paused"[^>]*>.*?paused', html, re.S)

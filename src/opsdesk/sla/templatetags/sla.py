@@ -136,7 +136,7 @@ def timer_view(timer: SlaTimer, alerts: list[SlaAlert], zone: ZoneInfo, now: dat
     open_ = timer.state in (TimerState.RUNNING, TimerState.PAUSED)
     if timer.state == TimerState.PAUSED:
         left = max(target_seconds - used, 0)
-        left_text = f"Paused: {duration_text(left)} of business time left" if left else "Paused, overdue"
+        left_text = f"Paused · {duration_text(left)} of business time left" if left else "Paused · overdue"
     elif timer.state == TimerState.RUNNING and timer.due_at is not None:
         delta = (timer.due_at - now).total_seconds()
         left_text = f"{duration_text(delta)} left" if delta > 0 else f"Overdue by {duration_text(delta)}"

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views import View
@@ -200,7 +201,9 @@ class TargetEditView(SlaUrls, ObjectEditView):
             raw = request.GET.get("policy", "") or request.POST.get("policy", "")
             if raw.isdigit():
                 self.policy = SlaPolicy.objects.restrict(request.user, "view").filter(pk=raw).first()
-            if self.policy is not None and not may(request.user, "change", self.policy):
+            if self.policy is None:
+                raise Http404("Add a target from its policy's page.")
+            if not may(request.user, "change", self.policy):
                 raise PermissionDenied("You may not change this policy.")
         return super().dispatch(request, *args, **kwargs)
 
