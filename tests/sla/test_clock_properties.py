@@ -11,7 +11,13 @@ from types import SimpleNamespace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from opsdesk.portfolio.business_time import business_seconds_between, compile_schedule, is_working
+from opsdesk.portfolio.business_time import (
+    add_business_seconds,
+    add_business_seconds_many,
+    business_seconds_between,
+    compile_schedule,
+    is_working,
+)
 from opsdesk.sla.choices import Metric, PolicyKind, TimerState
 from opsdesk.sla.clock import ClockSpec, Fact, measure, periods_from_history
 
@@ -120,3 +126,15 @@ def test_restart_on_reopen_never_counts_time_before_the_reopen(raw):
     assert [period.cycle for period in periods] == list(range(1, len(periods) + 1))
     for earlier, later in itertools.pairwise(periods):
         assert earlier.final == "stopped" and earlier.segments[-1][1] <= later.started_at
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=30 * 24 * 60),
+    st.lists(st.integers(min_value=0, max_value=20 * 8 * 3600), min_size=1, max_size=6),
+)
+def test_many_amounts_in_one_walk_equal_one_walk_each(offset_minutes, amounts):
+    start = START + timedelta(minutes=offset_minutes)
+    amounts = sorted(amounts)
+    together = add_business_seconds_many(OFFICE, start, amounts)
+    assert together == [add_business_seconds(OFFICE, start, amount) for amount in amounts]

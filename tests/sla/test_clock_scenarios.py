@@ -204,6 +204,8 @@ def test_a_calendar_edit_retimes_open_timers_keeping_what_was_counted(requester)
         assert timers_retime(calendar_id=calendar.pk) == 1
     # 24 business hours of 8-hour days from Monday 09:00 UTC: Wednesday 17:00... three days.
     assert timer(ticket).due_at == datetime(2026, 3, 4, 17, 0, tzinfo=UTC)
+    ticket.refresh_from_db()
+    assert ticket.sla_due_at == datetime(2026, 3, 4, 17, 0, tzinfo=UTC)  # the queues follow
 
 
 def test_a_policy_change_keeps_elapsed_time(requester, agent):

@@ -481,3 +481,11 @@ def test_api_bad_parameters_are_problem_details(agent, api_as, query, field):
 def test_api_requester_without_organisation_is_refused(make_user, api_as):
     response = api_as(make_user(organization=None)).get(API)
     assert response.status_code == 403
+
+
+def test_huge_organisation_ids_are_refused_cleanly(agent, client):
+    client.force_login(agent)
+    huge = "9" * 30
+    assert client.get(reverse("sla_reports:compliance"), {"organization": huge}).status_code == 400
+    response = client.get(reverse("sla_reports:organization"), {"organization": huge})
+    assert response.status_code == 200 and "no such organisation" in response.content.decode()

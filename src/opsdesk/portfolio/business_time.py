@@ -324,6 +324,52 @@ def _add(schedule: Schedule, start: int, amount: int) -> int:
     raise BeyondHorizon()
 
 
+def _add_many(schedule: Schedule, start: int, amounts: list[int]) -> list[int]:
+    """``_add`` for several ascending amounts from one start, in one walk over the days."""
+    if not amounts:
+        return []
+    if not schedule.has_working_time:
+        raise NoWorkingTime()
+    horizon = _horizon(start)
+    if amounts[-1] > horizon - start:
+        raise BeyondHorizon()
+    ordinal = _local_ordinal(schedule, start)
+    last = ordinal + HORIZON_YEARS * 366 + 1
+    results: list[int] = []
+    used = 0  # business microseconds walked so far
+    index, count = 0, len(amounts)
+    day_intervals = schedule.day_intervals
+    while ordinal <= last:
+        for low, high in day_intervals(ordinal):
+            if high <= start:
+                continue
+            if low < start:
+                low = start
+            available = high - low
+            while index < count and amounts[index] - used <= available:
+                instant = low + amounts[index] - used
+                if instant > horizon:
+                    raise BeyondHorizon()
+                results.append(instant)
+                index += 1
+            if index == count:
+                return results
+            used += available
+        ordinal += 1
+    raise BeyondHorizon()
+
+
+def add_business_seconds_many(schedule: Schedule, start: datetime, seconds: list[int]) -> list[datetime]:
+    """``add_business_seconds`` for several ascending amounts at the cost of one walk (the
+    due time and every warning threshold of an SLA timer)."""
+    if any(amount < 0 for amount in seconds) or seconds != sorted(seconds):
+        raise ValueError("Amounts must be ascending and not negative.")
+    return [
+        _instant(schedule, moment)
+        for moment in _add_many(schedule, _micros(start), [s * _US for s in seconds])
+    ]
+
+
 def add_business_seconds(schedule: Schedule, start: datetime, seconds: int) -> datetime:
     """The instant at which ``seconds`` business seconds have elapsed since ``start``."""
     if seconds < 0:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from opsdesk.portfolio.business_time import Schedule, add_business_seconds, business_seconds_between
+from opsdesk.portfolio.business_time import Schedule, add_business_seconds_many, business_seconds_between
 from opsdesk.sla.choices import Metric, PolicyKind, TimerState
 
 # Segment modes.
@@ -249,15 +249,17 @@ def measure(
         if mode == RUN:
             if end is None:
                 running_since = start
-                for mark in marks_needed:
-                    if found[mark] is None and mark > elapsed:
-                        found[mark] = add_business_seconds(schedule, start, mark - elapsed)
+                ahead = [mark for mark in marks_needed if found[mark] is None and mark > elapsed]
+                instants = add_business_seconds_many(schedule, start, [mark - elapsed for mark in ahead])
+                found.update(zip(ahead, instants, strict=True))
                 counted.append(None)
                 continue
             amount = business_seconds_between(schedule, start, end)
-            for mark in marks_needed:
-                if found[mark] is None and elapsed < mark <= elapsed + amount:
-                    found[mark] = add_business_seconds(schedule, start, mark - elapsed)
+            inside = [
+                mark for mark in marks_needed if found[mark] is None and elapsed < mark <= elapsed + amount
+            ]
+            instants = add_business_seconds_many(schedule, start, [mark - elapsed for mark in inside])
+            found.update(zip(inside, instants, strict=True))
             elapsed += amount
             counted.append(amount)
         else:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, Exists, Min, OuterRef, Subquery, Value, When
 from django.utils import timezone
 
 from opsdesk.accounts.models import User
@@ -204,6 +205,36 @@ def _summary(timers: list[SlaTimer], warned: set[int]) -> tuple[datetime | None,
     return None, TicketSlaState.MET
 
 
+def tickets_sla_refresh(ticket_ids: list[int]) -> int:
+    """``_summary`` in one UPDATE, for many tickets whose timers changed in the database
+    (re-timing, the sweep): the queues' due time and state, from the timers as stored."""
+    timers = SlaTimer.objects.filter(ticket=OuterRef("pk"))
+    running = timers.filter(state=TimerState.RUNNING, due_at__isnull=False)
+    warned = SlaAlert.objects.filter(
+        timer__ticket=OuterRef("pk"),
+        timer__state=TimerState.RUNNING,
+        timer__due_at__isnull=False,
+        percent__lt=100,
+    )
+    return Ticket.objects.filter(pk__in=ticket_ids).update(
+        sla_due_at=Subquery(
+            running.order_by().values("ticket").annotate(first=Min("due_at")).values("first")[:1]
+        ),
+        sla_state=Case(
+            When(
+                Exists(timers.filter(state__in=OPEN_TIMER_STATES, breached=True)),
+                then=Value(TicketSlaState.BREACHED),
+            ),
+            When(Exists(warned), then=Value(TicketSlaState.WARNING)),
+            When(Exists(running), then=Value(TicketSlaState.ON_TRACK)),
+            When(Exists(timers.filter(state__in=OPEN_TIMER_STATES)), then=Value(TicketSlaState.PAUSED)),
+            When(Exists(timers.filter(state=TimerState.BREACHED)), then=Value(TicketSlaState.BREACHED)),
+            When(Exists(timers), then=Value(TicketSlaState.MET)),
+            default=Value(TicketSlaState.NONE),
+        ),
+    )
+
+
 def on_ticket_changed(sender: Any, ticket: Ticket, **kwargs: Any) -> None:
     """Receiver of ``tickets.signals.ticket_changed``: inside the writing transaction."""
     timers_recompute(ticket=ticket)
@@ -231,7 +262,16 @@ def timers_retime(
         queryset = queryset.filter(calendar_id=calendar_id)
     if policy_id is not None:
         queryset = queryset.filter(policy_id=policy_id)
-    columns = ("id", "policy_id", "metric", "segments", "ticket__priority", "stopped_at", "state")
+    columns = (
+        "id",
+        "policy_id",
+        "metric",
+        "segments",
+        "ticket__priority",
+        "stopped_at",
+        "state",
+        "ticket_id",
+    )
     # Each policy's schedule once, not per timer (a policy whose calendar cannot be compiled
     # keeps its timers as they are).
     schedules = {}
@@ -255,7 +295,7 @@ def timers_retime(
         ).values_list("timer_id", "percent"):
             fired[timer_id].add(percent)
         updates = []
-        for timer_id, policy_id_, metric, segments, priority, stopped_at, state in rows:
+        for timer_id, policy_id_, metric, segments, priority, stopped_at, state, _ticket in rows:
             loaded = by_policy.get(policy_id_)
             minutes = loaded.target_minutes(metric, priority) if loaded else None
             schedule = schedules.get(policy_id_)
@@ -297,6 +337,7 @@ def timers_retime(
                 )
             )
         _write_retimed(updates)
+        tickets_sla_refresh(sorted({row[7] for row in rows}))
         changed += len(updates)
         if progress is not None:
             progress(len(rows))
@@ -414,13 +455,8 @@ def _fire_due_alerts(timer: SlaTimer, now: datetime) -> int:
                         "reached_at": result.marks[top].isoformat(),
                     },
                 )
-            timers = list(SlaTimer.objects.filter(ticket=ticket))
-            warned = set(
-                SlaAlert.objects.filter(timer__ticket=ticket, percent__lt=100).values_list(
-                    "timer_id", flat=True
-                )
-            )
-            _set_ticket_sla(ticket, timers, warned)
+            tickets_sla_refresh([ticket.pk])
+            ticket.refresh_from_db(fields=["sla_due_at", "sla_state"])
             escalation_rules_apply(ticket=ticket, now=now)
         return len(created)
 
