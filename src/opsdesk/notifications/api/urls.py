@@ -1,3 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from opsdesk.notifications.api import views
+
+router = SimpleRouter()
+router.register("outbound-messages", views.OutboundMessageViewSet)
+
+urlpatterns = [
+    path(
+        "notification-preferences/",
+        views.NotificationPreferencesView.as_view(),
+        name="notification-preferences",
+    ),
+    *router.urls,
+]
