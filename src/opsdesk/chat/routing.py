@@ -1,5 +1,10 @@
 """WebSocket routes of the live chat (mounted by config.asgi)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-websocket_urlpatterns: list = []
+from opsdesk.chat import consumers
+
+websocket_urlpatterns = [
+    path("ws/chat/queue/", consumers.ChatQueueConsumer.as_asgi()),
+    path("ws/chat/<int:session_id>/", consumers.ChatSessionConsumer.as_asgi()),
+]
