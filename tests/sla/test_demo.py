@@ -46,9 +46,9 @@ def test_every_demo_ticket_is_timed_against_the_demo_policies(demo):
         assert sla.load_service_levels(admin) == 0  # idempotent
 
 
-def test_the_sql_summary_agrees_with_the_clock_on_every_demo_ticket(demo):
+def test_the_batch_summary_agrees_with_the_clock_on_every_demo_ticket(demo):
     # The clock writes each ticket's summary from its timers in memory; re-timing and the sweep
-    # write it with one UPDATE. Both must say the same for a year of varied tickets.
+    # rewrite it from the stored rows in batches. Both must say the same for a year of varied tickets.
     before = dict(Ticket.objects.values_list("pk", "sla_state"))
     due_before = dict(Ticket.objects.values_list("pk", "sla_due_at"))
     Ticket.objects.update(sla_state="", sla_due_at=None)

@@ -82,6 +82,14 @@ class LoadedPolicy:
             )
         if self.categories:
             matched.append(f"category {ticket.category}")
+        if policy.kind == PolicyKind.OLA:
+            owner = f"While the ticket is with {policy.team.name}"
+        elif policy.kind == PolicyKind.UC:
+            owner = f"While the ticket waits on {policy.provider.name}, who delivers its service"
+        else:
+            owner = ""
+        if owner:
+            return f"{owner}; matches {', '.join(matched)}" if matched else owner
         return f"Matches {', '.join(matched)}" if matched else "Covers every ticket (no criteria)"
 
     def target_minutes(self, metric: str, priority: int) -> int | None:

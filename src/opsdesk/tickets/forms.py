@@ -378,6 +378,9 @@ class RoutingRuleForm(RuleBasicsForm):
 
 class EscalationRuleForm(RuleBasicsForm):
     kind = forms.ChoiceField(choices=EscalationKind.choices, initial=EscalationKind.FUNCTIONAL)
+    raise_priority = forms.BooleanField(
+        label="Also raise the priority one level", required=False, help_text="P3 becomes P2; P1 stays P1."
+    )
 
 
 class MatrixStepForm(forms.Form):

@@ -16,6 +16,7 @@ QUEUE_COLUMNS = {
     "title": "Title",
     "status": "Status",
     "priority": "Priority",
+    "due": "Due",
     "requester": "Requester",
     "service": "Service",
     "team": "Team",
@@ -23,7 +24,7 @@ QUEUE_COLUMNS = {
     "created": "Opened",
     "updated": "Updated",
 }
-DEFAULT_COLUMNS = ["number", "title", "status", "priority", "requester", "team", "assignee", "updated"]
+DEFAULT_COLUMNS = ["number", "title", "status", "priority", "due", "requester", "team", "assignee", "updated"]
 
 
 def clean_columns(columns: object) -> list[str]:

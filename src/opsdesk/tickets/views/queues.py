@@ -40,6 +40,7 @@ ORDERING = {
     "title": "title",
     "status": "status",
     "priority": "priority",
+    "due": "sla_due_at",
     "requester": "requester__last_name",
     "service": "service__name",
     "team": "assigned_team__name",

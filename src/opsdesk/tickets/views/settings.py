@@ -261,6 +261,7 @@ def _initial(screen: RuleScreen, rule: Any) -> dict[str, Any]:
         )
     else:
         initial["kind"] = rule.kind
+        initial["raise_priority"] = rule.raise_priority
     return initial
 
 
@@ -281,6 +282,7 @@ def _save(screen: RuleScreen, request, rule: Any, form, conditions: list[dict]) 
         data["actions"] = form.actions()
         return services.routing_rule_save(actor=request.user, data=data, rule=rule, expected_version=version)
     data["kind"] = form.cleaned_data["kind"]
+    data["raise_priority"] = form.cleaned_data["raise_priority"]
     return services.escalation_rule_save(actor=request.user, data=data, rule=rule, expected_version=version)
 
 
