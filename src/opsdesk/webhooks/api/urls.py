@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from opsdesk.webhooks.api import views
+
+router = SimpleRouter()
+router.register("webhook-sources", views.WebhookSourceViewSet)
+router.register("webhook-deliveries", views.WebhookDeliveryViewSet)
+
+urlpatterns = router.urls
