@@ -51,7 +51,7 @@ class Mailbox(AuditedModel):
         max_length=6, choices=AfterProcessing.choices, default=AfterProcessing.MOVE
     )
     processed_folder = models.CharField(
-        max_length=200, default="OpsDesk/Processed", blank=True, help_text="For “move to a folder”."
+        max_length=200, default="OpsDesk Processed", blank=True, help_text="For “move to a folder”."
     )
     # Polling state, kept by the poller.
     last_uid = models.PositiveBigIntegerField(default=0, editable=False)

@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
                 ('oauth2_token', models.TextField(blank=True, verbose_name='OAuth2 access token')),
                 ('folder', models.CharField(default='INBOX', max_length=200)),
                 ('after_processing', models.CharField(choices=[('move', 'Move to a folder'), ('delete', 'Delete'), ('keep', 'Keep (mark as seen)')], default='move', max_length=6)),
-                ('processed_folder', models.CharField(blank=True, default='OpsDesk/Processed', help_text='For “move to a folder”.', max_length=200)),
+                ('processed_folder', models.CharField(blank=True, default='OpsDesk Processed', help_text='For “move to a folder”.', max_length=200)),
                 ('last_uid', models.PositiveBigIntegerField(default=0, editable=False)),
                 ('uidvalidity', models.PositiveBigIntegerField(blank=True, editable=False, null=True)),
                 ('last_polled_at', models.DateTimeField(blank=True, editable=False, null=True)),
