@@ -221,7 +221,7 @@ def retime_figures(connection, *, objects: dict, count: int) -> dict:
     from opsdesk.portfolio.models import BusinessCalendar
     from opsdesk.sla.clock import measure, next_alert
     from opsdesk.sla.models import SlaAlert, SlaTimer
-    from opsdesk.sla.services import _loaded_segments, timers_retime
+    from opsdesk.sla.services import loaded_segments, timers_retime
 
     calendar = objects["calendar"]
     table = SlaTimer._meta.db_table
@@ -261,7 +261,7 @@ def retime_figures(connection, *, objects: dict, count: int) -> dict:
     update_many, _ = _timed(many_statements)
     # Pure: measure() on the stored segments of up to 50,000 timers, no database in the loop.
     sample = list(open_rows.order_by("pk").values_list("segments", flat=True)[:50_000])
-    loaded = [_loaded_segments(segments) for segments in sample]
+    loaded = [loaded_segments(segments) for segments in sample]
     schedule = schedule_for(calendar)
 
     def pure():
@@ -309,7 +309,7 @@ def retime_figures(connection, *, objects: dict, count: int) -> dict:
     wrong = moved = 0
     for timer in SlaTimer.objects.filter(pk__in=check_ids):
         result = measure(
-            segments=_loaded_segments(timer.segments),
+            segments=loaded_segments(timer.segments),
             final=None,
             stopped_at=None,
             target_minutes=timer.target_minutes,

@@ -13,27 +13,21 @@ from typing import Any
 
 from opsdesk.accounts.models import User
 from opsdesk.portfolio.business_time import BusinessTimeError, business_seconds_between, schedule_for
-from opsdesk.sla.choices import OPEN_TIMER_STATES, Metric, TicketSlaState, TimerState
+from opsdesk.sla.choices import OPEN_TIMER_STATES, Metric, TimerState
 from opsdesk.sla.clock import measure
 from opsdesk.sla.models import SlaAlert, SlaTimer
 from opsdesk.sla.selectors import PolicyBook
+from opsdesk.sla.services import loaded_segments, sla_summary
 from opsdesk.tickets.models import Ticket
 
 METRIC_ORDER = {Metric.FIRST_RESPONSE: 0, Metric.NEXT_RESPONSE: 1, Metric.RESOLUTION: 2}
 KIND_ORDER = {"sla": 0, "ola": 1, "uc": 2}
 
 
-def _parsed(segments: list[list]) -> list[list]:
-    parse = datetime.fromisoformat
-    return [
-        [parse(start), parse(end) if end else None, mode, reason] for start, end, mode, reason in segments
-    ]
-
-
 def timer_clock(timer: SlaTimer, now: datetime, alerts: list[SlaAlert] | None = None) -> dict[str, Any]:
     """One timer, measured live: business minutes used by ``now`` and per segment."""
-    segments = _parsed(timer.segments or [])
-    elapsed = timer.elapsed_seconds
+    segments = loaded_segments(timer.segments or [])
+    elapsed, paused = timer.elapsed_seconds, timer.paused_seconds
     counted: list[int | None] = [None] * len(segments)
     schedule = None
     try:
@@ -52,7 +46,7 @@ def timer_clock(timer: SlaTimer, now: datetime, alerts: list[SlaAlert] | None = 
             thresholds=[100],
             now=now,
         )
-        elapsed = result.elapsed_at(schedule, now)
+        elapsed, paused = result.elapsed_at(schedule, now), result.paused_seconds
         counted = list(result.counted)
     except BusinessTimeError:
         schedule = None  # a calendar without working time: show what the clock last stored
@@ -67,6 +61,7 @@ def timer_clock(timer: SlaTimer, now: datetime, alerts: list[SlaAlert] | None = 
                 "mode": mode,
                 "reason": reason,
                 "business_minutes": (seconds or 0) // 60,
+                "business_seconds": seconds,
             }
         )
     target_seconds = timer.target_minutes * 60
@@ -78,7 +73,9 @@ def timer_clock(timer: SlaTimer, now: datetime, alerts: list[SlaAlert] | None = 
         "state": timer.state,
         "target_minutes": timer.target_minutes,
         "elapsed_minutes": elapsed // 60,
-        "paused_minutes": timer.paused_seconds // 60,
+        "elapsed_seconds": elapsed,
+        "paused_minutes": paused // 60,
+        "paused_seconds": paused,
         "percent_used": elapsed * 100 // target_seconds if target_seconds else 0,
         "due_at": timer.due_at,
         "breached": timer.breached,
@@ -89,27 +86,6 @@ def timer_clock(timer: SlaTimer, now: datetime, alerts: list[SlaAlert] | None = 
         "segments": rows,
         "alerts": [{"percent": alert.percent, "reached_at": alert.reached_at} for alert in alerts or ()],
     }
-
-
-def _summary(timers: list[SlaTimer], warned: set[int]) -> tuple[datetime | None, str]:
-    """How the given timers stand together, as the queues summarise a ticket (the ticket's own
-    ``sla_state`` counts every timer, OLAs and UCs included)."""
-    if not timers:
-        return None, TicketSlaState.NONE
-    open_timers = [timer for timer in timers if timer.state in OPEN_TIMER_STATES]
-    running = [timer for timer in open_timers if timer.state == TimerState.RUNNING and timer.due_at]
-    due_at = min((timer.due_at for timer in running), default=None)
-    if any(timer.breached for timer in open_timers):
-        return due_at, TicketSlaState.BREACHED
-    if running:
-        if any(timer.pk in warned for timer in running):
-            return due_at, TicketSlaState.WARNING
-        return due_at, TicketSlaState.ON_TRACK
-    if open_timers:
-        return None, TicketSlaState.PAUSED
-    if any(timer.state == TimerState.BREACHED for timer in timers):
-        return None, TicketSlaState.BREACHED
-    return None, TicketSlaState.MET
 
 
 def ticket_clock(ticket: Ticket, user: User, now: datetime) -> dict[str, Any]:
@@ -143,7 +119,7 @@ def ticket_clock(ticket: Ticket, user: User, now: datetime) -> dict[str, Any]:
             if timers
             else set()
         )
-        due_at, state = _summary(timers, warned)
+        due_at, state = sla_summary(timers, warned)
     no_sla_reason: list[dict[str, str]] = []
     if staff and not timers and not ticket.sla_state:
         no_sla_reason = [

@@ -93,7 +93,7 @@ def _stored_segments(segments: list[list]) -> list[list]:
     ]
 
 
-def _loaded_segments(segments: list[list]) -> list[list]:
+def loaded_segments(segments: list[list]) -> list[list]:
     parse = datetime.fromisoformat
     return [
         [parse(start), parse(end) if end else None, mode, reason] for start, end, mode, reason in segments
@@ -180,13 +180,13 @@ def timers_recompute(
 
 def _set_ticket_sla(ticket: Ticket, timers: list[SlaTimer], warned: set[int]) -> None:
     """The queues' summary: the most urgent running target's due time and how it stands."""
-    due_at, state = _summary(timers, warned)
+    due_at, state = sla_summary(timers, warned)
     if (ticket.sla_due_at, ticket.sla_state) != (due_at, state):
         Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due_at, sla_state=state)
         ticket.sla_due_at, ticket.sla_state = due_at, state
 
 
-def _summary(timers: list[SlaTimer], warned: set[int]) -> tuple[datetime | None, str]:
+def sla_summary(timers: list[SlaTimer], warned: set[int]) -> tuple[datetime | None, str]:
     if not timers:
         return None, TicketSlaState.NONE
     open_timers = [timer for timer in timers if timer.state in OPEN_TIMER_STATES]
@@ -206,7 +206,7 @@ def _summary(timers: list[SlaTimer], warned: set[int]) -> tuple[datetime | None,
 
 
 def tickets_sla_refresh(ticket_ids: list[int]) -> int:
-    """Rewrite the queues' summary (``_summary``) of many tickets whose timers changed in the
+    """Rewrite the queues' summary (``sla_summary``) of many tickets whose timers changed in the
     database (re-timing, the sweep): two reads by ticket, one batched write."""
     if not ticket_ids:
         return 0
@@ -225,7 +225,7 @@ def tickets_sla_refresh(ticket_ids: list[int]) -> int:
     adapt = connection.ops.adapt_datetimefield_value
     rows = []
     for ticket_id, found in timers.items():
-        due_at, state = _summary(found, warned)
+        due_at, state = sla_summary(found, warned)
         rows.append((adapt(due_at) if due_at else None, state, ticket_id))
     table = connection.ops.quote_name(Ticket._meta.db_table)
     with transaction.atomic(), connection.cursor() as cursor:
@@ -310,7 +310,7 @@ def timers_retime(
             )
             try:
                 result = measure(
-                    segments=_loaded_segments(segments),
+                    segments=loaded_segments(segments),
                     final=final,
                     stopped_at=stopped_at,
                     target_minutes=minutes,
@@ -415,7 +415,7 @@ def _fire_due_alerts(timer: SlaTimer, now: datetime) -> int:
         if timer.state != TimerState.RUNNING:
             return 0
         result = measure(
-            segments=_loaded_segments(timer.segments),
+            segments=loaded_segments(timer.segments),
             final=None,
             stopped_at=None,
             target_minutes=timer.target_minutes,

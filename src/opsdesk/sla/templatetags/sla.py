@@ -17,12 +17,11 @@ from zoneinfo import ZoneInfo
 from django import template
 from django.utils import timezone
 
-from opsdesk.portfolio.business_time import BusinessTimeError, business_seconds_between, schedule_for
 from opsdesk.sla.choices import PolicyKind, TicketSlaState, TimerState
-from opsdesk.sla.clock import PAUSE, RUN, measure
+from opsdesk.sla.clock import PAUSE, RUN
+from opsdesk.sla.clock_view import timer_clock
 from opsdesk.sla.models import SlaAlert, SlaTimer
 from opsdesk.sla.selectors import PolicyBook, current_timers
-from opsdesk.sla.services import _loaded_segments
 from opsdesk.tickets.choices import PendingReason
 
 register = template.Library()
@@ -84,50 +83,26 @@ def _zone(user: Any) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _final(timer: SlaTimer) -> str | None:
-    if timer.state == TimerState.CANCELLED:
-        return "cancelled"
-    if timer.state in (TimerState.MET, TimerState.BREACHED):
-        return "stopped"
-    return None
-
-
 def timer_view(timer: SlaTimer, alerts: list[SlaAlert], zone: ZoneInfo, now: datetime) -> dict[str, Any]:
     """One timer as the panel shows it: progress, time left, due time and its timeline."""
     target_seconds = timer.target_minutes * 60
-    segments = _loaded_segments(timer.segments or [])
-    used, counted, paused = timer.elapsed_seconds, [None] * len(segments), timer.paused_seconds
-    schedule = None
-    try:
-        schedule = schedule_for(timer.calendar)
-        measurement = measure(
-            segments=segments,
-            final=_final(timer),
-            stopped_at=timer.stopped_at,
-            target_minutes=timer.target_minutes,
-            schedule=schedule,
-            thresholds=timer.policy.thresholds,
-            now=now,
-        )
-        used, counted, paused = (
-            measurement.elapsed_at(schedule, now),
-            measurement.counted,
-            measurement.paused_seconds,
-        )
-    except BusinessTimeError:
-        pass  # a calendar that cannot be timed: show what the clock stored
+    clock = timer_clock(timer, now, alerts)
+    used, paused = clock["elapsed_seconds"], clock["paused_seconds"]
     rows = []
-    for index, (start, end, mode, reason) in enumerate(segments):
-        seconds = counted[index] if index < len(counted) else None
-        if seconds is None and mode == RUN and schedule is not None:
-            seconds = business_seconds_between(schedule, start, end or now)
+    for segment in clock["segments"]:
+        start, end, mode, seconds = (
+            segment["start"],
+            segment["end"],
+            segment["mode"],
+            segment["business_seconds"],
+        )
         rows.append(
             {
                 "start": start.astimezone(zone),
                 "end": end.astimezone(zone) if end else None,
                 "mode": mode,
                 "mode_label": MODE_LABELS.get(mode, mode),
-                "reason": reason_text(reason or ""),
+                "reason": reason_text(segment["reason"] or ""),
                 "minutes": duration_text(seconds) if mode == RUN and seconds is not None else "—",
                 "open": end is None,
             }
