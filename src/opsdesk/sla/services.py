@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from opsdesk.accounts.models import User
 from opsdesk.core.audit import acting
+from opsdesk.core.bulk import update_rows
 from opsdesk.core.exceptions import ServiceError
 from opsdesk.core.services import record_create, record_delete, record_update
 from opsdesk.portfolio.business_time import BusinessTimeError, schedule_for
@@ -227,12 +228,7 @@ def tickets_sla_refresh(ticket_ids: list[int]) -> int:
     for ticket_id, found in timers.items():
         due_at, state = sla_summary(found, warned)
         rows.append((adapt(due_at) if due_at else None, state, ticket_id))
-    table = connection.ops.quote_name(Ticket._meta.db_table)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {table} SET sla_due_at = %s, sla_state = %s WHERE id = %s",  # noqa: S608 - names are ours
-            rows,
-        )
+    update_rows(Ticket._meta.db_table, (("sla_due_at", "time"), ("sla_state", "text")), rows)
     return len(rows)
 
 
@@ -345,24 +341,24 @@ def timers_retime(
     return changed
 
 
+RETIMED_COLUMNS = (
+    ("calendar_id", "int"),
+    ("target_minutes", "int"),
+    ("state", "text"),
+    ("elapsed_seconds", "int"),
+    ("paused_seconds", "int"),
+    ("due_at", "time"),
+    ("breached", "bool"),
+    ("breached_at", "time"),
+    ("next_alert_at", "time"),
+    ("next_alert_percent", "int"),
+    ("updated_at", "time"),
+)
+
+
 def _write_retimed(updates: list[tuple]) -> None:
     if not updates:
         return
-    table = connection.ops.quote_name(SlaTimer._meta.db_table)
-    columns = (
-        "calendar_id",
-        "target_minutes",
-        "state",
-        "elapsed_seconds",
-        "paused_seconds",
-        "due_at",
-        "breached",
-        "breached_at",
-        "next_alert_at",
-        "next_alert_percent",
-        "updated_at",
-    )
-    assignments = ", ".join(f"{connection.ops.quote_name(name)} = %s" for name in columns)
     adapt = connection.ops.adapt_datetimefield_value
     # Only due_at, breached_at, next_alert_at (5, 7, 8) and updated_at (10, the same for all)
     # hold datetimes: adapting those alone keeps a million-row re-timing cheap.
@@ -380,8 +376,7 @@ def _write_retimed(updates: list[tuple]) -> None:
         )
         for row in updates
     ]
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)  # noqa: S608 - names are ours
+    update_rows(SlaTimer._meta.db_table, RETIMED_COLUMNS, rows)
 
 
 # --- warnings and breaches ---------------------------------------------------------------------
