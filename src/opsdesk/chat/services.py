@@ -35,7 +35,12 @@ from opsdesk.tickets.services import ticket_assign, ticket_create, ticket_reply
 
 # Control characters other than tab and newline never reach the transcript.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:])")
+# Markdown that could turn typed text into markup: inline markers anywhere, block markers
+# (headings, lists, rules) at the start of a line. "<", ">" and "&" become entities first.
+MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]|])")
+MARKDOWN_LINE_START = re.compile(r"^(\s*)([#+\-])", re.MULTILINE)
+MARKDOWN_NUMBERED = re.compile(r"^(\s*\d+)([.)])", re.MULTILINE)
+MARKDOWN_SETEXT = re.compile(r"^(\s*)=", re.MULTILINE)
 
 
 def clean_body(body: object) -> str:
@@ -205,7 +210,10 @@ def chat_end(*, actor: User, session: ChatSession) -> ChatSession:
 
 def _markdown_text(text: str) -> str:
     """Plain text safe to put in Markdown: shown as typed, never as markup."""
-    return MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(text, quote=False))
+    text = MARKDOWN_INLINE.sub(r"\\\1", html.escape(text, quote=False))
+    text = MARKDOWN_LINE_START.sub(r"\1\\\2", text)
+    text = MARKDOWN_NUMBERED.sub(r"\1\\\2", text)
+    return MARKDOWN_SETEXT.sub(r"\1&#61;", text)
 
 
 def transcript(*, session: ChatSession) -> str:

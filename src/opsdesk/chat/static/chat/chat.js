@@ -136,7 +136,15 @@
     this.log.scrollTop = this.log.scrollHeight;
   };
 
+  var leaving = false;
+  // A form of the page (accept, convert, end) is on its way: its answer decides what comes next,
+  // and a reload for the state change it caused would cancel that navigation.
+  document.addEventListener("submit", function (event) {
+    if (!event.target.hasAttribute("data-chat-compose")) leaving = true;
+  });
+
   Chat.prototype.state = function (session) {
+    if (leaving) return;
     if (session.status !== this.status) {
       // The page shows the controls of the new state (accept, convert, leave a ticket): reload it.
       this.closedForGood = true;
