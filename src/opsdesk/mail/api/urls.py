@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from opsdesk.mail.api import views
+
+router = SimpleRouter()
+router.register("mailboxes", views.MailboxViewSet)
+router.register("inbound-messages", views.InboundMessageViewSet)
+
+urlpatterns = router.urls
