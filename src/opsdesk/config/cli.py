@@ -63,7 +63,40 @@ def cmd_serve(options: argparse.Namespace) -> int:
     children = [subprocess.Popen(web)]  # noqa: S603  (our own interpreter and module)
     if not options.no_worker:
         children.append(subprocess.Popen(worker))  # noqa: S603
+    from django.conf import settings
+
+    if settings.SMTP_LISTEN:
+        # The mail receiver is supervised like the worker: if it stops, serve stops.
+        children.append(subprocess.Popen([python, "-m", "opsdesk", "mail-receiver"]))  # noqa: S603
     return _supervise(children)
+
+
+# --- mail receiver ---------------------------------------------------------------------------
+def cmd_mail_receiver(options: argparse.Namespace) -> int:
+    """Run the built-in SMTP/LMTP receiver for the desk's receiver mailboxes until stopped."""
+    _setup()
+    from django.conf import settings
+
+    from opsdesk.mail.receiver import IntakeReceiver, parse_listen
+
+    listen = options.listen or settings.SMTP_LISTEN
+    if not listen:
+        print("opsdesk: set OPSDESK_SMTP_LISTEN (e.g. 127.0.0.1:2525) or pass --listen", file=sys.stderr)
+        return 2
+    try:
+        host, port, lmtp = parse_listen(listen)
+    except ValueError as exc:
+        print(f"opsdesk: {exc}", file=sys.stderr)
+        return 2
+    receiver = IntakeReceiver(host, port, lmtp=lmtp)
+    stopping = threading.Event()
+    signal.signal(signal.SIGINT, lambda signum, frame: stopping.set())
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
+    receiver.start()
+    print(f"OpsDesk mail receiver ({'LMTP' if lmtp else 'SMTP'}) on {host}:{port}", flush=True)
+    stopping.wait()
+    receiver.stop()
+    return 0
 
 
 def _supervise(children: list[subprocess.Popen]) -> int:
@@ -238,6 +271,14 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--batch", action="store_true", help="run what is queued, then exit")
     worker.add_argument("--no-scheduler", action="store_true", help="do not run periodic schedules here")
     worker.set_defaults(handler=cmd_worker)
+
+    receiver = commands.add_parser(
+        "mail-receiver",
+        help="run the SMTP/LMTP receiver (OPSDESK_SMTP_LISTEN; 'opsdesk serve' starts it when set)",
+        description=cmd_mail_receiver.__doc__,
+    )
+    receiver.add_argument("--listen", help="[lmtp://]host:port; default OPSDESK_SMTP_LISTEN")
+    receiver.set_defaults(handler=cmd_mail_receiver)
 
     demo = commands.add_parser("demo", help="load demo data (idempotent) and print the demo logins")
     demo.set_defaults(handler=cmd_demo)
