@@ -220,6 +220,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_BACKEND = env_str("OPSDESK_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 # The domain of the Message-IDs OpsDesk writes (default: the host of OPSDESK_SITE_URL).
 OPSDESK_MAIL_DOMAIN = env_str("OPSDESK_MAIL_DOMAIN")
+# Notifications: the name they are signed with, and where replies go (the desk's mailbox).
+OPSDESK_DESK_NAME = env_str("OPSDESK_DESK_NAME", "IT service desk")
+OPSDESK_NOTIFY_REPLY_TO = env_str("OPSDESK_NOTIFY_REPLY_TO")
 
 # --- Mail in ----------------------------------------------------------------------
 # host:port of the built-in SMTP/LMTP receiver `opsdesk serve` starts (off when empty).

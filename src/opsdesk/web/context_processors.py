@@ -6,15 +6,15 @@ same permission rules the page itself applies.
 
 from __future__ import annotations
 
-from contextlib import suppress
 from dataclasses import dataclass
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from opsdesk.accounts.choices import Role
 from opsdesk.accounts.models import Absence, Location, Organization, Skill, Team, User
 from opsdesk.core.models import AuditEntry, Job, SecurityEvent
 from opsdesk.core.querysets import user_can
+from opsdesk.notifications.models import NotificationTemplate, OutboundMessage
 from opsdesk.portfolio.models import (
     BusinessCalendar,
     BusinessObjective,
@@ -25,6 +25,7 @@ from opsdesk.portfolio.models import (
     SupportPolicy,
 )
 from opsdesk.sla.models import SlaPolicy
+from opsdesk.webhooks.models import WebhookDelivery, WebhookSource
 
 
 @dataclass(frozen=True)
@@ -67,9 +68,17 @@ SERVICE_DESK = (
     ("My tickets", "tickets:queue", ["mine"], "person-check"),
     ("Team queue", "tickets:queue", ["team"], "people"),
     ("Escalated", "tickets:queue", ["escalated"], "arrow-up-circle"),
+    ("Chat queue", "chat:queue", [], "chat-dots"),
     ("Problems", "tickets:problem_list", [], "bug"),
     ("Workload", "tickets:workload", [], "bar-chart-steps"),
     ("Escalations", "tickets:escalations", [], "graph-up-arrow"),
+)
+# How requests reach the desk and how it answers: for those who keep the channels running.
+CHANNELS = (
+    ("Webhooks", "webhooks:source_list", "broadcast", WebhookSource),
+    ("Webhook deliveries", "webhooks:delivery_list", "inboxes", WebhookDelivery),
+    ("Notification templates", "notifications:templates", "envelope-paper", NotificationTemplate),
+    ("Outbox", "notifications:outbox", "envelope-exclamation", OutboundMessage),
 )
 ADMINISTRATION = (
     ("Audit log", "audit_log", "journal-text", AuditEntry),
@@ -101,13 +110,13 @@ def _service_desk(request, user) -> list[NavSection]:
 
 
 def _service_levels(request, user) -> list[NavSection]:
-    """The SLA policies and the compliance report, for staff (the report may not be wired)."""
+    """The SLA policies and the compliance report, for staff."""
     if not user_can(user, "view", SlaPolicy):
         return []
-    items = [_item(request, "Service levels", reverse("sla:policy_list"), "stopwatch")]
-    # The report may not be installed: then no link rather than a broken one.
-    with suppress(NoReverseMatch):
-        items.append(_item(request, "SLA report", reverse("sla_reports:compliance"), "graph-up"))
+    items = [
+        _item(request, "Service levels", reverse("sla:policy_list"), "stopwatch"),
+        _item(request, "SLA report", reverse("sla_reports:compliance"), "graph-up"),
+    ]
     return [NavSection("Service levels", items)]
 
 
@@ -134,6 +143,13 @@ def navigation(request):
         if portfolio:
             sections.append(NavSection("Portfolio", portfolio))
         sections.extend(_service_levels(request, user))
+    channels = [
+        _item(request, label, reverse(name), icon)
+        for label, name, icon, model in CHANNELS
+        if user_can(user, "view", model)
+    ]
+    if channels:
+        sections.append(NavSection("Channels", channels))
     admin = [
         _item(request, label, reverse(name), icon)
         for label, name, icon, model in ADMINISTRATION
