@@ -178,7 +178,8 @@ def _team_recipients(team: Team | None) -> tuple[list[User], list[str]]:
 
 
 def recipients_for(event: TimelineEvent, kind: str) -> list[Recipient]:
-    """Who gets ``kind`` about ``event``: the people its rules name, minus the actor, anyone
+    """Who gets ``kind`` about ``event``: the people its rules name, minus the actor (except the
+    acknowledgement of a ticket a requester raised by e-mail), anyone
     without an address or who opted out, and (for internal work) anyone who is not staff."""
     ticket = event.ticket
     actor_id = event.author_id
@@ -224,8 +225,13 @@ def recipients_for(event: TimelineEvent, kind: str) -> list[Recipient]:
 
     recipients: list[Recipient] = []
     seen: set[str] = set()
+    # A requester who wrote in by e-mail gets an acknowledgement of the ticket their mail
+    # raised: the number to quote and a thread to reply to (no screen showed them either). It
+    # carries Auto-Submitted, so well-behaved auto-responders stay quiet.
+    by_mail = kind == NotificationEvent.CREATED and (event.data or {}).get("channel") == "email"
+    acknowledged = ticket.requester_id if by_mail else None
     for user in _people([*people, *desk_side]):
-        if user.pk == actor_id or not user.is_active or not user.email:
+        if (user.pk == actor_id and user.pk != acknowledged) or not user.is_active or not user.email:
             continue
         if kind not in REQUESTER_EVENTS and not user.is_agent:
             continue  # internal work is never mailed to requesters
