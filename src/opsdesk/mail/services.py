@@ -12,6 +12,7 @@ import hashlib
 import html as html_lib
 import logging
 import re
+import smtplib
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -27,10 +28,16 @@ from opsdesk.accounts.choices import Role
 from opsdesk.accounts.models import Organization, User
 from opsdesk.core.audit import acting
 from opsdesk.core.exceptions import NotAllowed, ServiceError
-from opsdesk.core.services import ensure_allowed, record_create, record_update
+from opsdesk.core.services import ensure_allowed, record_create, record_delete, record_update
 from opsdesk.core.uploads import check_upload
 from opsdesk.mail import selectors
-from opsdesk.mail.choices import MAX_TITLE_LENGTH, RATE_LIMIT_REASON, RETRYABLE_STATUSES, InboundStatus
+from opsdesk.mail.choices import (
+    MAX_TITLE_LENGTH,
+    RATE_LIMIT_REASON,
+    RETRYABLE_STATUSES,
+    InboundStatus,
+    MailboxKind,
+)
 from opsdesk.mail.models import InboundMessage, Mailbox
 from opsdesk.mail.parsing import (
     ParsedAttachment,
@@ -77,6 +84,134 @@ def mailbox_record_poll(*, mailbox: Mailbox, ok: bool, message: str) -> None:
     """Keep the last poll's outcome on the mailbox (shown on its page)."""
     Mailbox.objects.filter(pk=mailbox.pk).update(
         last_polled_at=timezone.now(), last_poll_ok=ok, last_poll_message=one_line(message, 2000)
+    )
+
+
+def mailbox_delete(*, actor: User, mailbox: Mailbox, expected_version: int | None = None) -> None:
+    """Delete a mailbox that never received anything; one with messages keeps them on record
+    and is deactivated instead."""
+    ensure_allowed(actor=actor, action="delete", instance=mailbox)
+    received = mailbox.messages.count()
+    if received:
+        raise ServiceError(
+            f"{mailbox.name} has received {received} message{'s' if received != 1 else ''}, which stay on "
+            "record: deactivate the mailbox instead (edit it and untick “Active”).",
+            code="mailbox_in_use",
+        )
+    record_delete(instance=mailbox, actor=actor, expected_version=expected_version)
+
+
+@dataclass
+class ConnectionCheck:
+    """What the "Test connection" button found: whether it worked, in plain words."""
+
+    ok: bool
+    message: str
+
+
+RECEIVER_CHECK_TIMEOUT = 10
+
+
+def mailbox_test_connection(*, actor: User, mailbox: Mailbox) -> ConnectionCheck:
+    """Try the mailbox as the intake would, changing nothing (administrators).
+
+    IMAP: sign in and select the folder. Built-in receiver: open a session with the receiver at
+    ``OPSDESK_SMTP_LISTEN`` and ask whether it accepts the mailbox's address (``RCPT TO``, then
+    ``RSET``: no message is sent). Never raises for a server's answer; the message says what
+    went wrong."""
+    ensure_allowed(actor=actor, action="change", instance=mailbox)
+    if mailbox.kind == MailboxKind.IMAP:
+        return _test_imap(mailbox)
+    return _test_receiver(mailbox)
+
+
+def _test_imap(mailbox: Mailbox) -> ConnectionCheck:
+    from opsdesk.mail import imap  # (the poller builds on this module: imported when needed)
+
+    try:
+        return ConnectionCheck(True, imap.mailbox_test_connection(mailbox))
+    except imap.ImapError as exc:
+        return ConnectionCheck(False, _plain_server_error(str(exc)))
+    except Exception as exc:  # (a dropped connection, a timeout, an answer imap-tools cannot read)
+        logger.warning("mail: connection test of %s failed", mailbox, exc_info=True)
+        return ConnectionCheck(
+            False,
+            f"The connection to {mailbox.imap_host}:{mailbox.port} failed: "
+            f"{_plain_server_error(f'{type(exc).__name__}: {exc}')}",
+        )
+
+
+SERVER_DATA = re.compile(r"Data: \[(?:b)?['\"](.*?)['\"]\]", re.S)
+
+
+def _plain_server_error(text: str) -> str:
+    """imap-tools reports refusals as ``Response status "OK" expected, but "NO" received. Data:
+    [b'[AUTHENTICATIONFAILED] Authentication failed.']``: keep the server's own words."""
+    match = SERVER_DATA.search(text)
+    if match:
+        text = text[: text.find("Response status")].rstrip(" :") + ": " + match.group(1)
+    return one_line(text, 1000)
+
+
+def _listen_address(value: str) -> tuple[str, int, bool] | None:
+    """``[lmtp://|smtp://]host:port`` (as ``OPSDESK_SMTP_LISTEN``) → (host, port, lmtp)."""
+    value = (value or "").strip()
+    lmtp = value.lower().startswith("lmtp://")
+    if "://" in value:
+        value = value.split("://", 1)[1]
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit():
+        return None
+    host = host.strip("[]")
+    # A receiver listening on every interface is reached here on the loopback.
+    if host in ("0.0.0.0", "::", "*"):  # noqa: S104 - a listen address read, nothing bound
+        host = "127.0.0.1"
+    return host, int(port), lmtp
+
+
+def _test_receiver(mailbox: Mailbox) -> ConnectionCheck:
+    listen = settings.SMTP_LISTEN
+    if not listen:
+        return ConnectionCheck(
+            False,
+            f"OPSDESK_SMTP_LISTEN is not set, so no receiver runs and mail to {mailbox.address} cannot "
+            "arrive. Set it (e.g. 127.0.0.1:2525, or lmtp://127.0.0.1:2424) and restart opsdesk serve.",
+        )
+    address = _listen_address(listen)
+    if address is None:
+        return ConnectionCheck(
+            False,
+            f"OPSDESK_SMTP_LISTEN is [lmtp://]host:port, e.g. 127.0.0.1:2525; not “{one_line(listen)}”.",
+        )
+    host, port, lmtp = address
+    protocol = "LMTP" if lmtp else "SMTP"
+    client_class = smtplib.LMTP if lmtp else smtplib.SMTP
+    try:
+        with client_class(host, port, timeout=RECEIVER_CHECK_TIMEOUT) as client:
+            client.ehlo_or_helo_if_needed()
+            code, reply = client.mail("")
+            if code == 250:
+                code, reply = client.rcpt(mailbox.address)
+            client.rset()
+    except (OSError, smtplib.SMTPException) as exc:
+        return ConnectionCheck(
+            False,
+            f"Nothing answers as an {protocol} receiver at {host}:{port} ({one_line(str(exc), 300)}). "
+            "Is opsdesk serve (or opsdesk mail-receiver) running with this OPSDESK_SMTP_LISTEN?",
+        )
+    answer = one_line(reply.decode("utf-8", "replace"), 300)
+    if code == 250:
+        return ConnectionCheck(
+            True, f"The {protocol} receiver at {host}:{port} accepts mail for {mailbox.address}."
+        )
+    if not mailbox.is_active:
+        return ConnectionCheck(
+            False,
+            f"The receiver at {host}:{port} refuses {mailbox.address} ({code} {answer}): the mailbox is "
+            "inactive. Tick “Active” to receive its mail.",
+        )
+    return ConnectionCheck(
+        False, f"The {protocol} receiver at {host}:{port} refuses {mailbox.address}: {code} {answer}"
     )
 
 

@@ -1,4 +1,20 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from opsdesk.mail.views import mailboxes, messages
 
 app_name = "mail"
-urlpatterns: list = []
+
+urlpatterns = [
+    path("mailboxes/", mailboxes.MailboxListView.as_view(), name="mailbox_list"),
+    path("mailboxes/add/", mailboxes.MailboxEditView.as_view(), name="mailbox_create"),
+    path("mailboxes/<int:pk>/", mailboxes.MailboxDetailView.as_view(), name="mailbox_detail"),
+    path("mailboxes/<int:pk>/edit/", mailboxes.MailboxEditView.as_view(), name="mailbox_edit"),
+    path("mailboxes/<int:pk>/delete/", mailboxes.MailboxDeleteView.as_view(), name="mailbox_delete"),
+    path("mailboxes/<int:pk>/test/", mailboxes.MailboxTestView.as_view(), name="mailbox_test"),
+    path("messages/", messages.MessageListView.as_view(), name="message_list"),
+    path("messages/<int:pk>/", messages.MessageDetailView.as_view(), name="message_detail"),
+    # The model's get_absolute_url names the detail "inbound_detail".
+    path("messages/<int:pk>/", messages.MessageDetailView.as_view(), name="inbound_detail"),
+    path("messages/<int:pk>/retry/", messages.MessageRetryView.as_view(), name="message_retry"),
+    path("messages/<int:pk>/raw/", messages.MessageRawView.as_view(), name="message_raw"),
+]
