@@ -153,6 +153,13 @@ def cmd_worker(options: argparse.Namespace) -> int:
             kwargs={"interval": settings.SCHEDULER_INTERVAL_SECONDS},
         )
         scheduler.start()
+    idle = None
+    if not options.no_idle:
+        from opsdesk.mail.idle import idle_loop
+
+        # IMAP IDLE: mail as it arrives, where servers offer it (the minute's poll stays).
+        idle = threading.Thread(target=idle_loop, args=(stop,), name="imap-idle", daemon=True)
+        idle.start()
     worker = Worker(
         queue_names=["*"],
         interval=options.interval,
@@ -173,6 +180,8 @@ def cmd_worker(options: argparse.Namespace) -> int:
         stop.set()
         if scheduler:
             scheduler.join(timeout=5)
+        if idle:
+            idle.join(timeout=5)
     return 0
 
 
@@ -270,6 +279,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("--batch", action="store_true", help="run what is queued, then exit")
     worker.add_argument("--no-scheduler", action="store_true", help="do not run periodic schedules here")
+    worker.add_argument(
+        "--no-idle",
+        action="store_true",
+        help="do not watch IMAP mailboxes with IDLE here (the poll still runs)",
+    )
     worker.set_defaults(handler=cmd_worker)
 
     receiver = commands.add_parser(

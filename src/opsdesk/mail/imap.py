@@ -3,8 +3,8 @@
 Each poll signs in (password or OAuth2 XOAUTH2), reads the folder's UIDVALIDITY, fetches the
 messages above the last UID seen (all of them again when UIDVALIDITY changed: Message-IDs keep
 that from creating anything twice), and for each one stores and processes it; only once that
-is committed does it move, delete or flag the message on the server. IMAP IDLE is not used:
-the poll runs every minute.
+is committed does it move, delete or flag the message on the server. The poll runs every
+minute; where the server offers IMAP IDLE, ``mail.idle`` runs it the moment mail arrives.
 """
 
 from __future__ import annotations
