@@ -6,7 +6,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 
-from opsdesk.mail.choices import InboundStatus, MailboxKind
+from opsdesk.mail.choices import InboundStatus
 from opsdesk.mail.models import InboundMessage, Mailbox
 
 SECRET_FIELDS = ("password", "oauth2_token")
@@ -90,10 +90,6 @@ class MailboxForm(forms.ModelForm):
         for name in SECRET_FIELDS:
             if name in self.cleaned_data:
                 self.cleaned_data[name] = typed[name] or ""
-
-    def kind_is_imap(self) -> bool:
-        value = self["kind"].value()
-        return value == MailboxKind.IMAP
 
 
 class InboundMessageFilterSet(django_filters.FilterSet):
