@@ -98,21 +98,24 @@ def idle_loop(
                 )
             }
         except Exception:
-            logger.exception("mail: cannot read the mailboxes for IDLE")
-            current = dict.fromkeys(watchers)
+            logger.exception("mail: cannot read the mailboxes for IDLE; the watchers carry on")
+            current = None
         finally:
             close_old_connections()
-        for pk, watcher in list(watchers.items()):
-            mailbox = current.get(pk, watcher)
-            edited = mailbox is None or (isinstance(mailbox, Mailbox) and mailbox.version != watcher.version)
-            if edited or not watcher.is_alive():
-                watcher.done.set()
-                del watchers[pk]
-        for pk, mailbox in current.items():
-            if pk not in watchers and isinstance(mailbox, Mailbox):
-                watcher = Watcher(mailbox, stop, idle_seconds=idle_seconds)
-                watchers[pk] = watcher
-                watcher.start()
+        if current is not None:
+            for pk, watcher in list(watchers.items()):
+                mailbox = current.get(pk)
+                # Gone, deactivated or edited (new host, password…): end it; a fresh one follows.
+                # A watcher that died retries; one whose server has no IDLE stays retired.
+                died = not watcher.is_alive() and watcher.supported is not False
+                if mailbox is None or mailbox.version != watcher.version or died:
+                    watcher.done.set()
+                    del watchers[pk]
+            for pk, mailbox in current.items():
+                if pk not in watchers:
+                    watcher = Watcher(mailbox, stop, idle_seconds=idle_seconds)
+                    watchers[pk] = watcher
+                    watcher.start()
         stop.wait(refresh_seconds)
     for watcher in watchers.values():
         watcher.done.set()
