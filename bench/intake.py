@@ -746,7 +746,7 @@ def report(*, command, facts, mails, phases, sinks, parse_seconds, outcome, run_
     print(header)
     print("  " + "-" * (len(header) - 2))
     for label, rows in (
-        ("OpsDesk intake (stored, committed, processed)", phases),
+        ("OpsDesk intake (committed, then answered)", phases),
         ("aiosmtpd sink (says 250, keeps nothing)", sinks),
     ):
         for phase in rows:
