@@ -74,8 +74,16 @@ class Watcher(threading.Thread):
                 return
             while not self.stop_event.is_set() and not self.done.is_set():
                 responses = client.idle.wait(timeout=self.idle_seconds)
-                if responses:
+                # IDLE reports what changes once it has begun: mail that arrived between the
+                # last poll and the IDLE command is caught by comparing UIDNEXT each cycle.
+                if responses or self._behind(client, mailbox):
                     self._poll(mailbox)
+
+    @staticmethod
+    def _behind(client, mailbox: Mailbox) -> bool:
+        uid_next = int(client.folder.status(mailbox.folder, ["UIDNEXT"]).get("UIDNEXT", 0))
+        last_uid = Mailbox.objects.filter(pk=mailbox.pk).values_list("last_uid", flat=True).first() or 0
+        return uid_next - 1 > last_uid
 
     def _poll(self, mailbox: Mailbox) -> None:
         try:

@@ -178,4 +178,4 @@ class InboundMessage(TimeStampedModel):
         return f"{self.subject or '(no subject)'} from {self.from_address or 'unknown'}"
 
     def get_absolute_url(self) -> str:
-        return reverse("mail:inbound_detail", args=[self.pk])
+        return reverse("mail:message_detail", args=[self.pk])

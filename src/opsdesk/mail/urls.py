@@ -13,8 +13,6 @@ urlpatterns = [
     path("mailboxes/<int:pk>/test/", mailboxes.MailboxTestView.as_view(), name="mailbox_test"),
     path("messages/", messages.MessageListView.as_view(), name="message_list"),
     path("messages/<int:pk>/", messages.MessageDetailView.as_view(), name="message_detail"),
-    # The model's get_absolute_url names the detail "inbound_detail".
-    path("messages/<int:pk>/", messages.MessageDetailView.as_view(), name="inbound_detail"),
     path("messages/<int:pk>/retry/", messages.MessageRetryView.as_view(), name="message_retry"),
     path("messages/<int:pk>/raw/", messages.MessageRawView.as_view(), name="message_raw"),
 ]

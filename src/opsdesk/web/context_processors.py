@@ -14,6 +14,7 @@ from opsdesk.accounts.choices import Role
 from opsdesk.accounts.models import Absence, Location, Organization, Skill, Team, User
 from opsdesk.core.models import AuditEntry, Job, SecurityEvent
 from opsdesk.core.querysets import user_can
+from opsdesk.mail.models import InboundMessage, Mailbox
 from opsdesk.notifications.models import NotificationTemplate, OutboundMessage
 from opsdesk.portfolio.models import (
     BusinessCalendar,
@@ -75,6 +76,8 @@ SERVICE_DESK = (
 )
 # How requests reach the desk and how it answers: for those who keep the channels running.
 CHANNELS = (
+    ("Mailboxes", "mail:mailbox_list", "mailbox", Mailbox),
+    ("Inbound mail", "mail:message_list", "envelope-arrow-down", InboundMessage),
     ("Webhooks", "webhooks:source_list", "broadcast", WebhookSource),
     ("Webhook deliveries", "webhooks:delivery_list", "inboxes", WebhookDelivery),
     ("Notification templates", "notifications:templates", "envelope-paper", NotificationTemplate),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 
 from opsdesk.accounts.choices import SkillLevel, Tier
 from opsdesk.accounts.models import Organization, Skill, Team
@@ -212,6 +213,9 @@ class Ticket(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("tickets:detail", args=[self.number])
 
 
 class TimelineEvent(TimeStampedModel):

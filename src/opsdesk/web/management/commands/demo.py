@@ -6,7 +6,7 @@ from django.db import transaction
 
 from opsdesk.core.audit import acting
 from opsdesk.core.choices import Channel
-from opsdesk.web.demo import people, portfolio, sla, tickets
+from opsdesk.web.demo import mail, people, portfolio, sla, tickets
 
 
 class Command(BaseCommand):
@@ -19,6 +19,7 @@ class Command(BaseCommand):
                 people.load_people(admin)
                 portfolio.load_portfolio(admin)
                 tickets.load_tickets(admin)
+                mail.load_mailboxes(admin)
                 timed = sla.load_service_levels(admin, progress=self._progress)
         if timed:
             self.stdout.write(f"\nTimed {timed:,} tickets against the demo service levels.")
