@@ -20,6 +20,8 @@ v1 = [
     path("", include("opsdesk.notifications.api.urls")),
     path("", include("opsdesk.chat.api.urls")),
     path("", include("opsdesk.webhooks.api.urls")),
+    path("", include("opsdesk.knowledge.api.urls")),
+    path("", include("opsdesk.learning.api.urls")),
     *router.urls,
 ]
 

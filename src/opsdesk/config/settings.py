@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "opsdesk.notifications",
     "opsdesk.chat",
     "opsdesk.webhooks",
+    "opsdesk.knowledge",
+    "opsdesk.learning",
     "opsdesk.api",
     "opsdesk.web",
 ]

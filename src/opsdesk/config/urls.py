@@ -18,6 +18,8 @@ urlpatterns = [
     path("notifications/", include("opsdesk.notifications.urls")),
     path("chat/", include("opsdesk.chat.urls")),
     path("webhooks/", include("opsdesk.webhooks.urls")),
+    path("kb/", include("opsdesk.knowledge.urls")),
+    path("learning/", include("opsdesk.learning.urls")),
     path("", include("opsdesk.web.urls")),
 ]
 
