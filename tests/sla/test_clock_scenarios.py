@@ -17,34 +17,11 @@ from opsdesk.sla.services import policy_save, timers_recompute, timers_retime
 from opsdesk.tickets import services
 from opsdesk.tickets.choices import Level, Status, TicketType
 from opsdesk.tickets.models import Ticket
-from tests.accounts.factories import TeamFactory, TeamMembershipFactory
 from tests.portfolio.factories import CalendarFactory
+from tests.sla.conftest import T0, at
 from tests.sla.factories import TargetFactory, policy_with_targets
 
 pytestmark = pytest.mark.django_db
-
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
-
-
-@pytest.fixture
-def agent(make_user):
-    return make_user(role=Role.AGENT, username="agent")
-
-
-@pytest.fixture
-def requester(make_user):
-    return make_user(username="req")
-
-
-@pytest.fixture
-def team(agent):
-    team = TeamFactory(name="Service desk")
-    TeamMembershipFactory(team=team, user=agent)
-    return team
-
-
-def at(minutes: float):
-    return time_machine.travel(T0 + timedelta(minutes=minutes), tick=False)
 
 
 def timer(ticket: Ticket, metric: str = Metric.RESOLUTION, cycle: int | None = None) -> SlaTimer:
@@ -83,7 +60,7 @@ def test_the_clock_starts_at_creation_and_shows_why_the_policy_applies(requester
     assert ticket.sla_due_at == T0 + timedelta(hours=1) and ticket.sla_state == TicketSlaState.ON_TRACK
 
 
-def test_the_first_public_reply_stops_first_response(requester, agent, team):
+def test_the_first_public_reply_stops_first_response(requester, agent, desk):
     policy_with_targets()
     ticket = raise_ticket(requester)
     with at(20):
@@ -93,11 +70,11 @@ def test_the_first_public_reply_stops_first_response(requester, agent, team):
     assert timer(ticket).state == TimerState.RUNNING
 
 
-def test_pending_on_the_requester_pauses_and_a_reply_resumes(requester, agent, team):
+def test_pending_on_the_requester_pauses_and_a_reply_resumes(requester, agent, desk):
     policy_with_targets(resolution=240)
     ticket = raise_ticket(requester)
     with at(30):
-        services.ticket_assign(actor=agent, ticket=ticket, team=team, assignee=agent)
+        services.ticket_assign(actor=agent, ticket=ticket, team=desk, assignee=agent)
     with at(60):
         services.ticket_transition(actor=agent, ticket=ticket, to=Status.PENDING, pending_reason="requester")
     paused = timer(ticket)
@@ -113,16 +90,16 @@ def test_pending_on_the_requester_pauses_and_a_reply_resumes(requester, agent, t
     assert modes == ["running", "paused", "running"]
 
 
-def test_pending_on_a_vendor_does_not_pause_by_default(requester, agent, team):
+def test_pending_on_a_vendor_does_not_pause_by_default(requester, agent, desk):
     policy_with_targets(resolution=240)
     ticket = raise_ticket(requester)
     with at(10):
-        services.ticket_assign(actor=agent, ticket=ticket, team=team)
+        services.ticket_assign(actor=agent, ticket=ticket, team=desk)
         services.ticket_transition(actor=agent, ticket=ticket, to=Status.PENDING, pending_reason="vendor")
     assert timer(ticket).state == TimerState.RUNNING and timer(ticket).due_at == T0 + timedelta(hours=4)
 
 
-def test_a_priority_change_keeps_the_time_elapsed_and_applies_the_new_target(requester, agent, team):
+def test_a_priority_change_keeps_the_time_elapsed_and_applies_the_new_target(requester, agent, desk):
     policy = policy_with_targets(resolution=480)
     TargetFactory(policy=policy, metric=Metric.RESOLUTION, priority=1, minutes=120)
     ticket = raise_ticket(requester)  # P5
@@ -139,11 +116,11 @@ def test_a_priority_change_keeps_the_time_elapsed_and_applies_the_new_target(req
     assert late.breached and late.breached_at == T0 + timedelta(minutes=120)
 
 
-def test_reopen_continues_by_default(requester, agent, team):
+def test_reopen_continues_by_default(requester, agent, desk):
     policy_with_targets(resolution=240)
     ticket = raise_ticket(requester)
     with at(10):
-        services.ticket_assign(actor=agent, ticket=ticket, team=team)
+        services.ticket_assign(actor=agent, ticket=ticket, team=desk)
     with at(60):
         services.ticket_transition(actor=agent, ticket=ticket, to=Status.RESOLVED, resolution_code="solved")
     assert timer(ticket).state == TimerState.MET
@@ -155,11 +132,11 @@ def test_reopen_continues_by_default(requester, agent, team):
     assert [segment[2] for segment in reopened.segments] == ["running", "stopped", "running"]
 
 
-def test_reopen_restarts_when_the_policy_says_so(requester, agent, team):
+def test_reopen_restarts_when_the_policy_says_so(requester, agent, desk):
     policy_with_targets(resolution=240, on_reopen=ReopenBehaviour.RESTART)
     ticket = raise_ticket(requester)
     with at(10):
-        services.ticket_assign(actor=agent, ticket=ticket, team=team)
+        services.ticket_assign(actor=agent, ticket=ticket, team=desk)
     with at(60):
         services.ticket_transition(actor=agent, ticket=ticket, to=Status.RESOLVED, resolution_code="solved")
     with at(300):

@@ -4,10 +4,8 @@ escalation rules), and the clocks of OLAs, UCs and next response."""
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from django.db import connection, connections
 
 from opsdesk.accounts.choices import Role
@@ -20,34 +18,8 @@ from opsdesk.tickets.choices import EventKind, Status
 from opsdesk.tickets.models import EscalationRecord, EscalationRule, Ticket
 from tests.accounts.factories import TeamFactory, TeamMembershipFactory
 from tests.portfolio.factories import ProviderFactory, ServiceFactory
+from tests.sla.conftest import at, now_plus
 from tests.sla.factories import PolicyFactory, TargetFactory, policy_with_targets
-
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-def at(minutes: float):
-    return time_machine.travel(T0 + timedelta(minutes=minutes), tick=False)
-
-
-def now_plus(minutes: float) -> datetime:
-    return T0 + timedelta(minutes=minutes)
-
-
-@pytest.fixture
-def agent(make_user):
-    return make_user(role=Role.AGENT, username="agent")
-
-
-@pytest.fixture
-def requester(make_user):
-    return make_user(username="req")
-
-
-@pytest.fixture
-def desk(agent):
-    team = TeamFactory(name="Desk")
-    TeamMembershipFactory(team=team, user=agent)
-    return team
 
 
 def raise_ticket(requester, **fields) -> Ticket:

@@ -52,24 +52,6 @@ METRICS_BY_KIND = {
 }
 SWEEP_BATCH = 500
 RETIME_BATCH = 2000
-TIMER_FIELDS = (
-    "calendar_id",
-    "target_minutes",
-    "state",
-    "started_at",
-    "stopped_at",
-    "running_since",
-    "elapsed_seconds",
-    "paused_seconds",
-    "due_at",
-    "breached",
-    "breached_at",
-    "next_alert_at",
-    "next_alert_percent",
-    "segments",
-    "reason",
-    "team_id",
-)
 
 
 # --- the clock on one ticket -------------------------------------------------------------------

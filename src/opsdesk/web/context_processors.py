@@ -123,6 +123,15 @@ def _service_levels(request, user) -> list[NavSection]:
     return [NavSection("Service levels", items)]
 
 
+def _allowed(request, user, entries) -> list[NavItem]:
+    """The entries whose model the user may view: (label, url name, icon, model)."""
+    return [
+        _item(request, label, reverse(name), icon)
+        for label, name, icon, model in entries
+        if user_can(user, "view", model)
+    ]
+
+
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -130,34 +139,18 @@ def navigation(request):
     home = reverse("home") if user.is_agent else reverse("portal")
     sections = [NavSection("", [_item(request, "Home", home, "house")])]
     sections.extend(_service_desk(request, user))
-    people = [
-        _item(request, label, reverse(name), icon)
-        for label, name, icon, model in PEOPLE
-        if user_can(user, "view", model)
-    ]
+    people = _allowed(request, user, PEOPLE)
     if people:
         sections.append(NavSection("People", people))
     if user.is_agent:
-        portfolio = [
-            _item(request, label, reverse(name), icon)
-            for label, name, icon, model in PORTFOLIO
-            if user_can(user, "view", model)
-        ]
+        portfolio = _allowed(request, user, PORTFOLIO)
         if portfolio:
             sections.append(NavSection("Portfolio", portfolio))
         sections.extend(_service_levels(request, user))
-    channels = [
-        _item(request, label, reverse(name), icon)
-        for label, name, icon, model in CHANNELS
-        if user_can(user, "view", model)
-    ]
+    channels = _allowed(request, user, CHANNELS)
     if channels:
         sections.append(NavSection("Channels", channels))
-    admin = [
-        _item(request, label, reverse(name), icon)
-        for label, name, icon, model in ADMINISTRATION
-        if user_can(user, "view", model)
-    ]
+    admin = _allowed(request, user, ADMINISTRATION)
     if user.is_agent:
         admin.append(NavItem("API docs", reverse("api-docs"), "braces"))
     if user.is_staff:
