@@ -1,0 +1,45 @@
+"""The knowledge panel of a ticket page.
+
+``{% load knowledge %}`` then ``{% kb_panel ticket %}``. Agents see the articles linked to the
+ticket (with a form to link one), suggested articles for its title, and similar resolved
+tickets; requesters see only the public, published articles an agent linked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from opsdesk.knowledge import selectors
+from opsdesk.knowledge.forms import LinkArticleForm
+
+register = template.Library()
+
+
+@register.inclusion_tag("knowledge/partials/kb_panel.html", takes_context=True)
+def kb_panel(context: template.Context, ticket: Any) -> dict[str, Any]:
+    request = context.get("request")
+    user = getattr(request, "user", None) or context.get("user")
+    if user is None or not getattr(user, "is_authenticated", False):
+        return {"show": False}
+    links = list(selectors.ticket_articles(user=user, ticket=ticket))
+    if not user.is_agent:
+        return {"show": bool(links), "links": links, "agent": False}
+    linked = {link.article_id for link in links}
+    suggestions = [
+        hit
+        for hit in selectors.suggest_articles(user=user, query=ticket.title, typing=False)
+        if hit.article.pk not in linked
+    ]
+    return {
+        "show": True,
+        "agent": True,
+        "ticket": ticket,
+        "links": links,
+        "suggestions": suggestions,
+        "similar": selectors.similar_resolved_tickets(user=user, ticket=ticket),
+        "form": LinkArticleForm(),
+        "csrf_token": context.get("csrf_token"),
+        "can_link": not user.is_read_only,
+    }
