@@ -1,0 +1,231 @@
+"""Full-text search: ranking, prefixes, phrases, snippets, filters, permissions, freshness and
+hostile input, on whichever engine the suite runs on (SQLite FTS5 or PostgreSQL)."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from opsdesk.accounts.choices import Role
+from opsdesk.core.fulltext import engine, parse_query
+from opsdesk.core.search import search_documents
+from opsdesk.tickets import search_index
+from opsdesk.tickets.services import ticket_create, ticket_reply, ticket_transition
+from opsdesk.tickets.services.problems import problem_create
+from tests.accounts.factories import OrganizationFactory
+from tests.portfolio.factories import ServiceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _tickets_registered():
+    # tickets.apps registers these at start-up; registering again only replaces the entry.
+    search_index.register()
+
+
+def titles(results) -> list[str]:
+    return [hit.title for hit in results.hits]
+
+
+@pytest.fixture
+def agent(make_user):
+    return make_user(role=Role.AGENT)
+
+
+def test_a_new_ticket_is_searchable_immediately(agent, make_user):
+    requester = make_user()
+    started = time.monotonic()
+    ticket = ticket_create(
+        actor=requester, title="Printer on floor 3 jams", description="Paper jam every morning"
+    )
+    results = search_documents(user=agent, query="jams")
+    assert time.monotonic() - started < 2
+    assert titles(results) == [str(ticket)]
+
+
+def test_title_matches_rank_above_body_matches(agent, make_user):
+    requester = make_user()
+    in_body = ticket_create(
+        actor=requester, title="Screen flickers", description="after the vpn update, the screen"
+    )
+    in_title = ticket_create(actor=requester, title="VPN drops every hour", description="since Monday")
+    results = search_documents(user=agent, query="vpn")
+    assert titles(results) == [str(in_title), str(in_body)]
+
+
+def test_prefix_matching_finds_words_as_they_are_typed(agent, make_user):
+    ticket = ticket_create(actor=make_user(), title="Keyboard replacement", description="")
+    assert titles(search_documents(user=agent, query="keyb")) == [str(ticket)]
+    assert titles(search_documents(user=agent, query="repl* keyboard")) == [str(ticket)]
+
+
+def test_quoted_phrases_match_words_in_order_only(agent, make_user):
+    requester = make_user()
+    in_order = ticket_create(actor=requester, title="Mail", description="the shared mailbox is full")
+    ticket_create(actor=requester, title="Mail", description="the mailbox that is shared is full")
+    assert titles(search_documents(user=agent, query='"shared mailbox"')) == [str(in_order)]
+
+
+def test_ticket_number_digits_find_the_ticket(agent, make_user):
+    ticket = ticket_create(actor=make_user(), title="Badge reader broken")
+    digits = ticket.number.lstrip("INCREQ").lstrip("0")
+    assert str(ticket) in titles(search_documents(user=agent, query=digits))
+    assert str(ticket) in titles(search_documents(user=agent, query=ticket.number))
+
+
+def test_snippets_highlight_matches_and_escape_document_html(agent, make_user):
+    ticket_create(
+        actor=make_user(),
+        title="<script>alert(1)</script> Outlook crash",
+        description="Outlook shows <b>error</b> 0x80040115 when opening <img src=x onerror=alert(1)>",
+    )
+    hit = search_documents(user=agent, query="outlook")
+    [hit] = hit.hits
+    assert "<mark>Outlook</mark>" in hit.title_html and "<mark>Outlook</mark>" in hit.snippet_html
+    assert "<script>" not in hit.title_html and "&lt;script&gt;" in hit.title_html
+    assert "<img" not in hit.snippet_html and "<b>" not in hit.snippet_html
+    assert hit.snippet_html.replace("<mark>", "").replace("</mark>", "").count("<") == 0
+
+
+def test_filters_by_type_status_service_and_date(agent, make_user):
+    requester = make_user()
+    email = ServiceFactory(name="E-mail")
+    mail_ticket = ticket_create(actor=requester, title="Quota warning", service=email)
+    other = ticket_create(actor=requester, title="Quota for disk")
+    problem = problem_create(actor=agent, title="Quota recalculation wrong")
+    ticket_transition(actor=agent, ticket=other, to="in_progress")
+
+    assert set(titles(search_documents(user=agent, query="quota"))) == {
+        str(mail_ticket),
+        str(other),
+        str(problem),
+    }
+    assert titles(search_documents(user=agent, query="quota", kinds=["problem"])) == [str(problem)]
+    assert titles(search_documents(user=agent, query="quota", service_id=email.pk)) == [str(mail_ticket)]
+    assert titles(search_documents(user=agent, query="quota", statuses=["in_progress"])) == [str(other)]
+    tomorrow = timezone.now() + timedelta(days=1)
+    assert titles(search_documents(user=agent, query="quota", since=tomorrow)) == []
+    counts = {c.kind: c.count for c in search_documents(user=agent, query="quota").counts}
+    assert counts == {"ticket": 2, "problem": 1}
+
+
+def test_requester_never_sees_another_organisations_ticket_in_results_or_counts(make_user):
+    mine = make_user()
+    stranger = make_user(organization=OrganizationFactory())
+    own = ticket_create(actor=mine, title="Laptop battery swollen")
+    ticket_create(actor=stranger, title="Laptop battery drains")
+    results = search_documents(user=mine, query="laptop battery")
+    assert titles(results) == [str(own)]
+    assert [(c.kind, c.count) for c in results.counts] == [("ticket", 1)]
+
+
+def test_internal_notes_are_searchable_by_agents_only(agent, make_user):
+    requester = make_user()
+    ticket = ticket_create(actor=requester, title="Slow network", description="pages take ages")
+    ticket_reply(actor=agent, ticket=ticket, body="Suspect the zebracore switch firmware", public=False)
+    ticket_reply(actor=agent, ticket=ticket, body="We are looking into it", public=True)
+
+    assert titles(search_documents(user=agent, query="zebracore")) == [str(ticket)]
+    hidden = search_documents(user=requester, query="zebracore")
+    assert hidden.hits == [] and hidden.counts == []
+    # The requester still finds the ticket by its public words, without a trace of the note.
+    seen = search_documents(user=requester, query="looking")
+    assert titles(seen) == [str(ticket)]
+    for hit in search_documents(user=requester, query="slow network").hits:
+        assert "zebracore" not in hit.snippet_html.lower()
+
+
+def test_problems_are_for_agents_only(agent, make_user):
+    problem_create(actor=agent, title="Intermittent DNS failures")
+    assert search_documents(user=make_user(), query="dns").counts == []
+    assert [c.count for c in search_documents(user=agent, query="dns").counts] == [1]
+
+
+def test_pages_and_counts_agree(agent, make_user):
+    requester = make_user()
+    for n in range(7):
+        ticket_create(actor=requester, title=f"Monitor flicker case {n}")
+    first = search_documents(user=agent, query="flicker", page_size=5)
+    second = search_documents(user=agent, query="flicker", page_size=5, page=2)
+    assert first.total == 7 and first.has_next and not second.has_next
+    assert len(first.hits) == 5 and len(second.hits) == 2
+    assert not set(titles(first)) & set(titles(second))
+
+
+def test_reindex_command_rebuilds_a_lost_index(agent, make_user, capsys):
+    ticket = ticket_create(actor=make_user(), title="Projector bulb")
+    engine().clear()
+    assert search_documents(user=agent, query="projector").hits == []
+    call_command("search_reindex")
+    assert titles(search_documents(user=agent, query="projector")) == [str(ticket)]
+    assert "Indexed" in capsys.readouterr().out
+
+
+def test_deleting_a_record_removes_its_document(agent, make_user):
+    ticket = ticket_create(actor=make_user(), title="Temporary ticket for plotter")
+    ticket.events.all().delete()
+    ticket.delete()
+    assert search_documents(user=agent, query="plotter").counts == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"unbalanced quote',
+        "NEAR(a b)",
+        "a AND OR NOT",
+        "*",
+        "col:value",
+        "^start",
+        "-minus",
+        "((",
+        '""',
+        "  ",
+    ],
+)
+def test_syntax_characters_never_fail(agent, make_user, query):
+    ticket_create(actor=make_user(), title="Value start minus unbalanced quote")
+    results = search_documents(user=agent, query=query)
+    assert isinstance(results.hits, list)
+
+
+def test_empty_short_and_punctuation_queries_explain_themselves(agent):
+    assert "at least 2" in search_documents(user=agent, query="a").message
+    assert "letters or digits" in search_documents(user=agent, query="**").message
+
+
+def test_very_long_query_is_cut_and_said(agent, make_user):
+    ticket_create(actor=make_user(), title="Router reboot")
+    results = search_documents(user=agent, query="router " + "x" * 5000)
+    assert "beginning" in results.message
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            list("abc xyz AND OR NOT NEAR * \" ( ) : ^ - + { } [ ] ' ; \\ é 中 0 1 _ .")
+        ),
+        max_size=60,
+    )
+)
+def test_random_input_with_engine_operators_never_errors(agent, text):
+    results = search_documents(user=agent, query=text)
+    assert results.page == 1
+
+
+def test_parse_query_reads_phrases_prefixes_and_unbalanced_quotes():
+    parsed = parse_query('"disk full" serv* backup')
+    assert [(t.words, t.prefix) for t in parsed.terms] == [
+        (("disk", "full"), False),
+        (("serv",), True),
+        (("backup",), True),
+    ]
+    assert [t.words for t in parse_query('"disk full').terms] == [("disk",), ("full",)]
