@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from opsdesk.accounts.choices import Role
 from opsdesk.accounts.models import AgentSkill
-from opsdesk.core.exceptions import NotAllowed, ServiceError
+from opsdesk.core.exceptions import NotAllowed
 from opsdesk.learning import services
 from opsdesk.learning.models import Certification, TrainingRecord
 from tests.accounts.factories import SkillFactory, TeamFactory, TeamMembershipFactory
