@@ -14,6 +14,7 @@ v1 = [
     path("", include("opsdesk.accounts.api.urls")),
     path("", include("opsdesk.portfolio.api.urls")),
     path("", include("opsdesk.tickets.api.urls")),
+    path("search/", include("opsdesk.core.api.search")),
     path("", include("opsdesk.sla.api.urls")),
     path("", include("opsdesk.sla.api.report_urls")),
     path("", include("opsdesk.mail.api.urls")),
