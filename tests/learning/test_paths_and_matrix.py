@@ -197,3 +197,34 @@ def test_matrix_page_for_staff_only_and_with_a_sane_minimum(make_user, client):
     client.force_login(make_user(role=Role.AGENT))
     response = client.get(reverse("learning:skills_matrix") + "?min=-4")
     assert response.status_code == 200 and b'value="2"' in response.content
+
+
+def test_every_learning_page_renders_for_a_lead(desk, client):
+    from tests.learning.factories import CertificationFactory, TrainingRecordFactory
+
+    record = TrainingRecordFactory(user=desk["ann"], skill=SkillFactory(), level_reached=3)
+    cert = CertificationFactory(user=desk["ann"])
+    services.learning_path_assign(actor=desk["lead"], data={"path": desk["path"], "team": desk["team"]})
+    client.force_login(desk["lead"])
+    path, step = desk["path"], desk["steps"][0]
+    urls = [
+        reverse("learning:my_learning"),
+        reverse("learning:skills_matrix"),
+        reverse("learning:progress"),
+        reverse("learning:trainingrecord_list"),
+        reverse("learning:trainingrecord_add"),
+        record.get_absolute_url(),
+        reverse("learning:trainingrecord_edit", args=[record.pk]),
+        reverse("learning:certification_list") + "?expiring=1",
+        reverse("learning:certification_add"),
+        cert.get_absolute_url(),
+        reverse("learning:learningpath_list"),
+        reverse("learning:learningpath_add"),
+        path.get_absolute_url(),
+        reverse("learning:learningpathstep_add", args=[path.pk]),
+        reverse("learning:learningpathstep_edit", args=[path.pk, step.pk]),
+        reverse("learning:learningpathassignment_add", args=[path.pk]),
+    ]
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+    assert b"Confirm level 3" in client.get(record.get_absolute_url()).content
