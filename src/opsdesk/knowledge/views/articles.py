@@ -153,6 +153,9 @@ def article_edit(request, pk: int | None = None):
                 changed = {name: data[name] for name in form.changed_data if name in data}
                 if "audience" in changed:
                     changed["team"] = data.get("team")
+                if "owner" in changed and changed["owner"] is None:
+                    # An article always has an owner: an emptied field keeps the current one.
+                    del changed["owner"]
                 services.article_update(
                     actor=user,
                     article=article,
