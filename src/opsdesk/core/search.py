@@ -82,7 +82,7 @@ class SearchTarget:
     service: str | None = None
     created: str | None = None
     private: PrivateText | None = None
-    related: tuple[tuple[type[models.Model], str], ...] = ()
+    related: tuple[tuple, ...] = ()  # (model, parent id attribute[, carries_text predicate])
     url: Callable[[Any], str] | None = None
     select_related: tuple[str, ...] = ()
     prefetch_related: tuple[str, ...] = ()
@@ -202,7 +202,7 @@ def register_search(
     service: str | None = None,
     created: str | None = None,
     private: PrivateText | None = None,
-    related: Iterable[tuple[type[models.Model], str]] = (),
+    related: Iterable[tuple] = (),
     url: Callable[[Any], str] | None = None,
     select_related: tuple[str, ...] = (),
     prefetch_related: tuple[str, ...] = (),
@@ -236,13 +236,17 @@ def register_search(
     uid = f"opsdesk.search.{model._meta.label_lower}"
     post_save.connect(_indexed_saved, sender=model, dispatch_uid=uid, weak=False)
     post_delete.connect(_indexed_deleted, sender=model, dispatch_uid=uid, weak=False)
-    for related_model, path in target.related:
+    for related_model, path, *rest in target.related:
         related_uid = f"{uid}.{related_model._meta.label_lower}.{path}"
+        # An optional third element says which related rows carry text (a reply does, a
+        # status change does not): only those rewrite the parent's document.
+        carries_text = rest[0] if rest else None
 
-        def reindex_parent(sender, instance, _model=model, _path=path, **kwargs):
+        def reindex_parent(sender, instance, _model=model, _path=path, _carries=carries_text, **kwargs):
             parent_id = getattr(instance, _path, None)
-            if parent_id is not None and not kwargs.get("raw"):
-                index_objects(_model, [parent_id])
+            if parent_id is None or kwargs.get("raw") or (_carries is not None and not _carries(instance)):
+                return
+            index_objects(_model, [parent_id])
 
         post_save.connect(reindex_parent, sender=related_model, dispatch_uid=related_uid, weak=False)
         post_delete.connect(

@@ -7,6 +7,7 @@ class TicketsConfig(AppConfig):
     verbose_name = "Service desk"
 
     def ready(self) -> None:
-        from opsdesk.tickets import permissions, tasks  # noqa: F401  (tasks register the escalation sweep)
+        from opsdesk.tickets import permissions, search_index, tasks  # noqa: F401  (tasks: the sweeps)
 
         permissions.register()
+        search_index.register()

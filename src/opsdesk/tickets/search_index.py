@@ -17,6 +17,7 @@ from opsdesk.tickets.choices import EventKind
 from opsdesk.tickets.models import Problem, Ticket, TimelineEvent
 
 _DIGITS = re.compile(r"\d+")
+TEXT_EVENTS = (EventKind.PUBLIC_REPLY, EventKind.INTERNAL_NOTE)
 
 
 def _number_words(number: str) -> str:
@@ -59,7 +60,8 @@ def register() -> None:
         title=lambda t: f"{t.number} {t.title}",
         body=ticket_public_text,
         private=PrivateText(may_read=reads_internal_notes, body=ticket_full_text),
-        related=((TimelineEvent, "ticket_id"),),
+        # Replies and notes are part of the text; status changes, assignments… are not.
+        related=((TimelineEvent, "ticket_id", lambda event: event.kind in TEXT_EVENTS),),
         prefetch_related=("events",),
     )
     register_search(

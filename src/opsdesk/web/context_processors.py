@@ -106,9 +106,16 @@ def _service_desk(request, user) -> list[NavSection]:
         # assignment (team leads); other agents may read them but have no use for the link.
         if not user.is_read_only and (user.is_manager or user.role == Role.TEAM_LEAD):
             items.append(_item(request, "Desk settings", reverse("tickets:settings"), "sliders"))
+        items.append(_item(request, "Knowledge base", reverse("knowledge:list"), "book"))
         return [NavSection("Service desk", items)]
     return [
-        NavSection("", [_item(request, "My tickets", reverse("tickets:requester_list"), "chat-square-text")])
+        NavSection(
+            "",
+            [
+                _item(request, "My tickets", reverse("tickets:requester_list"), "chat-square-text"),
+                _item(request, "Knowledge base", reverse("knowledge:list"), "book"),
+            ],
+        )
     ]
 
 
@@ -132,6 +139,24 @@ def _allowed(request, user, entries) -> list[NavItem]:
     ]
 
 
+def _learning(request, user) -> list[NavSection]:
+    """Every agent's own learning; the skills matrix and progress for leads and managers."""
+    if not user.is_agent:
+        return []
+    items = [
+        _item(request, "My learning", reverse("learning:my_learning"), "mortarboard"),
+        _item(request, "Learning paths", reverse("learning:learningpath_list"), "signpost-split"),
+        _item(request, "Training", reverse("learning:trainingrecord_list"), "journal-check"),
+        _item(request, "Certifications", reverse("learning:certification_list"), "patch-check"),
+    ]
+    if user.is_manager or user.role == Role.TEAM_LEAD:
+        items += [
+            _item(request, "Skills matrix", reverse("learning:skills_matrix"), "grid-3x3"),
+            _item(request, "Learning progress", reverse("learning:progress"), "graph-up-arrow"),
+        ]
+    return [NavSection("Learning", items)]
+
+
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -147,6 +172,7 @@ def navigation(request):
         if portfolio:
             sections.append(NavSection("Portfolio", portfolio))
         sections.extend(_service_levels(request, user))
+        sections.extend(_learning(request, user))
     channels = _allowed(request, user, CHANNELS)
     if channels:
         sections.append(NavSection("Channels", channels))
