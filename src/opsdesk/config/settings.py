@@ -292,6 +292,10 @@ SPECTACULAR_SETTINGS = {
         "TicketChannelEnum": "opsdesk.tickets.choices.Channel",
         "ProblemStatusEnum": "opsdesk.tickets.choices.ProblemStatus",
         "LevelEnum": "opsdesk.tickets.choices.Level",
+        "SkillLevelEnum": "opsdesk.accounts.choices.SkillLevel",
+        "ChatStatusEnum": "opsdesk.chat.choices.SessionStatus",
+        "ArticleStatusEnum": "opsdesk.knowledge.choices.ArticleStatus",
+        "WebhookTicketChannelEnum": "opsdesk.webhooks.choices.SourceChannel",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -12,4 +12,12 @@ def describe_article(article: Article) -> str:
 
 
 def register() -> None:
-    register_search(Article, fields=("title", "body"), label="Article", describe=describe_article)
+    register_search(
+        Article,
+        fields=("title", "body"),
+        label="Article",
+        kind="article",
+        describe=describe_article,
+        title=describe_article,
+        body=lambda article: "\n".join([article.body, " ".join(article.tags or [])]),
+    )
