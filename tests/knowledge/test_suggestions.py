@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from opsdesk.core import search
 from opsdesk.knowledge import matching, selectors, services
 from opsdesk.knowledge.choices import ArticleStatus
 from opsdesk.tickets.models import Category, Ticket
@@ -128,3 +129,86 @@ def test_retired_articles_are_never_suggested(people, corpus):
     )
     titles = [hit.article.title for hit in selectors.suggest_articles(user=people.agent, query="password")]
     assert "Reset your password" not in titles
+
+
+# --- the full-text path ------------------------------------------------------------------------
+def test_a_word_typed_so_far_is_matched_as_a_beginning_by_the_full_text_search(people, corpus):
+    hits = selectors.suggest_articles(user=people.requester, query="my outlook cal")
+    assert hits[0].article.title == "Share a calendar in Outlook"
+    assert hits[0].source == "fulltext"
+    assert "<mark>" in hits[0].snippet_html or "calendar" in hits[0].excerpt
+
+
+def test_a_quoted_phrase_matches_the_words_in_that_order_only(people, corpus):
+    make_article(people.agent, title="Printer for the network team", body="The team printer is on floor 2.")
+    hits = selectors.suggest_articles(user=people.requester, query='"network printer"')
+    assert [hit.article.title for hit in hits] == ["Add a network printer"]
+    assert hits[0].source == "fulltext"
+
+
+def test_full_text_suggestions_stay_within_what_the_reader_may_see(people, corpus):
+    make_article(
+        people.agent, title="VPN concentrator runbook", body="Internal VPN steps.", audience="internal"
+    )
+    make_article(people.agent, title="VPN draft", body="Draft VPN text.", status=ArticleStatus.DRAFT)
+    requester = [hit.article.title for hit in selectors.suggest_articles(user=people.requester, query="vpn")]
+    assert requester == ["Connect to the VPN from home"]
+    agent = [hit.article.title for hit in selectors.suggest_articles(user=people.agent, query="vpn")]
+    assert "VPN concentrator runbook" in agent and "VPN draft" not in agent
+    portal = selectors.suggest_articles(user=people.agent, query="vpn", public_only=True)
+    assert [hit.article.title for hit in portal] == ["Connect to the VPN from home"]
+
+
+def test_word_overlap_answers_when_the_full_text_search_finds_nothing(people, corpus):
+    # "forgot" is not a form of "forgotten" for the stemmer; overlap still finds the article.
+    hits = selectors.suggest_articles(user=people.requester, query="forgot my password please")
+    assert hits[0].article.title == "Reset your password" and hits[0].source == "words"
+
+
+def test_word_overlap_answers_when_the_full_text_search_fails(people, corpus, monkeypatch, caplog):
+    def broken(**kwargs):
+        raise RuntimeError("index table missing")
+
+    monkeypatch.setattr(selectors, "search_documents", broken)
+    hits = selectors.suggest_articles(user=people.requester, query="vpn home")
+    assert hits[0].article.title == "Connect to the VPN from home" and hits[0].source == "words"
+    assert "using word overlap" in caplog.text
+
+
+def test_the_portal_shows_the_highlighted_passage_escaped(client, people, corpus):
+    make_article(people.agent, title="Scripts in mail", body="Never run <script>alert(1)</script> from mail.")
+    client.force_login(people.requester)
+    page = client.get(reverse("knowledge:suggest"), {"q": "script"}).content.decode()
+    assert "Scripts in mail" in page
+    assert "<script>" not in page and "<mark>" in page
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("", ""),
+        ('"unbalanced quote', "unbalanced quote"),
+        ('reset "forgotten password"', 'reset "forgotten password"'),
+        ("vpn AND (OR NOT", "vpn"),
+        ("print* -driver ^2 near:", "print driver near"),
+        ('the "a" of', ""),
+    ],
+)
+def test_full_text_query_is_plain_words_and_balanced_phrases(typed, expected):
+    assert matching.fulltext_query(typed) == expected
+
+
+def test_similar_resolved_tickets_come_from_the_full_text_search(people, corpus):
+    resolved = ticket_create(actor=people.requester, title="VPN disconnects every hour")
+    unrelated = ticket_create(actor=people.requester, title="Mouse broken")
+    still_open = ticket_create(actor=people.requester, title="VPN disconnects at night")
+    for ticket in (resolved, unrelated):
+        Ticket.objects.filter(pk=ticket.pk).update(status="resolved")
+        search.index_objects(Ticket, [ticket.pk])  # update() bypasses save(): reindex as an admin would
+    current = ticket_create(actor=people.requester, title="vpn disconnects")
+    similar = selectors.similar_resolved_tickets(user=people.agent, ticket=current)
+    assert similar == [resolved]
+    assert still_open not in similar
+    assert selectors.similar_resolved_tickets(user=people.requester, ticket=current) == [resolved]
+    outsider = type(people.requester).objects.create(username="kb-outsider")
+    assert selectors.similar_resolved_tickets(user=outsider, ticket=current) == []

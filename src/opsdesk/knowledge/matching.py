@@ -64,3 +64,40 @@ def overlap(query: Iterable[str], text_words: set[str], *, prefix_last: bool = F
         if word in text_words or (typed and any(w.startswith(word) for w in text_words)):
             hits += 1
     return hits
+
+
+_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
+
+
+def fulltext_query(query: str) -> str:
+    """A typed query as text for the full-text search: its meaningful words, stop words dropped.
+
+    Quoted phrases stay phrases (all their words, in order); an unbalanced quote is ignored; the
+    last word stays as typed, so the search matches it as a prefix. The result holds letters,
+    digits, spaces and balanced quotes only, at most ``MAX_QUERY_WORDS`` terms: nothing in it is
+    an operator of either engine. Words are not folded: the engine stems them itself.
+    """
+    text = (query or "")[:MAX_QUERY_CHARS]
+    if text.count('"') % 2:
+        text = text.replace('"', " ")
+    parts: list[str] = []
+    seen: set[str] = set()
+    for quoted, bare in _TOKEN.findall(text):
+        if quoted:
+            phrase = " ".join(WORD.findall(quoted.lower()))
+            if len(phrase.split()) > 1 and phrase not in seen:
+                seen.add(phrase)
+                parts.append(f'"{phrase}"')
+                continue
+            bare = phrase  # a quoted single word is just a word
+        for word in WORD.findall(bare.lower()):
+            if len(word) < MIN_WORD_LENGTH or word in STOP_WORDS or word in seen:
+                continue
+            seen.add(word)
+            parts.append(word)
+    if len(parts) > MAX_QUERY_WORDS:
+        # Keep the longest terms (phrases count as long), in their order, and the last one typed.
+        ranked = sorted(range(len(parts) - 1), key=lambda i: len(parts[i]), reverse=True)
+        keep = set(ranked[: MAX_QUERY_WORDS - 1]) | {len(parts) - 1}
+        parts = [part for index, part in enumerate(parts) if index in keep]
+    return " ".join(parts)

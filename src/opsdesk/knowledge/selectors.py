@@ -5,6 +5,7 @@ articles due for review and the knowledge gaps report."""
 from __future__ import annotations
 
 import difflib
+import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,11 +13,13 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.html import escape
 
 from opsdesk.accounts.models import User
+from opsdesk.core.search import MAX_PAGE_SIZE, SearchHit, search_documents
 from opsdesk.knowledge import matching
 from opsdesk.knowledge.choices import ArticleStatus, Audience
 from opsdesk.knowledge.constants import (
@@ -37,6 +40,8 @@ from opsdesk.knowledge.constants import (
 from opsdesk.knowledge.models import Article, ArticleVersion, TicketArticle
 from opsdesk.tickets.choices import Status
 from opsdesk.tickets.models import Category, Ticket
+
+logger = logging.getLogger("opsdesk.knowledge.selectors")
 
 RESOLVED_STATUSES = (Status.RESOLVED, Status.CLOSED)
 
@@ -91,8 +96,33 @@ def _any_word(terms: list[str], lookups: tuple[str, ...]) -> Q:
 @dataclass(frozen=True)
 class Suggestion:
     article: Article
-    score: int
+    score: float
     excerpt: str
+    snippet_html: str = ""  # the full-text engine's passage, escaped, with <mark> only
+    source: str = "words"  # "fulltext" or "words" (the word-overlap fallback)
+
+
+def fulltext_hits(
+    *, user: User, query: str, kind: str, statuses: tuple[str, ...] = (), limit: int = MAX_PAGE_SIZE
+) -> list[SearchHit] | None:
+    """The global search's best matches of one kind that ``user`` may see, for a typed query.
+
+    The query is reduced to its meaningful words first (matching.fulltext_query). Returns None
+    when the engine failed (logged; the caller falls back to word overlap), [] when nothing
+    matched. A failure never breaks the surrounding transaction (a savepoint wraps the search).
+    """
+    text = matching.fulltext_query(query)
+    if not text:
+        return []
+    try:
+        with transaction.atomic():
+            results = search_documents(
+                user=user, query=text, kinds=(kind,), statuses=statuses, page_size=min(limit, MAX_PAGE_SIZE)
+            )
+    except Exception:  # the engine's SQL, a missing index table…: suggestions must still answer
+        logger.exception("full-text search for %s suggestions failed; using word overlap", kind)
+        return None
+    return [hit for hit in results.hits if hit.kind == kind]
 
 
 def article_score(terms: list[str], article: Article, *, typing: bool = False) -> int:
@@ -111,25 +141,62 @@ def excerpt(article: Article, length: int = 160) -> str:
     return text if len(text) <= length else text[: length - 1].rsplit(" ", 1)[0] + "…"
 
 
+SUGGESTION_FIELDS = (
+    "id",
+    "title",
+    "body",
+    "tags",
+    "audience",
+    "helpful_count",
+    "not_helpful_count",
+    "resolved_count",
+)
+
+
 def suggest_articles(
     *, user: User, query: str, limit: int = SUGGESTION_LIMIT, typing: bool = True, public_only: bool = False
 ) -> list[Suggestion]:
-    """Published articles the user may read that share words with ``query``, best first.
+    """Published articles the user may read that match ``query``, best first.
 
+    The full-text search ranks them (stemming, the last word as a prefix, "quoted phrases");
+    when it finds nothing or fails, plain word overlap over the restricted articles answers.
     Any input is safe: it is reduced to plain words (no syntax), bounded in length and count.
     ``public_only`` keeps to public articles (the portal's deflection, whoever types).
     """
-    terms = matching.query_words(query)
-    if not terms:
-        return []
     articles = Article.objects.restrict(user, "view").filter(status=ArticleStatus.PUBLISHED)
     if public_only or not user.is_agent:
         articles = articles.filter(audience=Audience.PUBLIC)
     if not user.is_agent:
         articles = reader_language(user=user, articles=articles)
+    hits = fulltext_hits(user=user, query=query, kind="article", statuses=(ArticleStatus.PUBLISHED,))
+    if hits:
+        # The search is restricted like the articles; this also keeps to public/language.
+        found = articles.filter(pk__in=[hit.obj.pk for hit in hits]).only(*SUGGESTION_FIELDS).in_bulk()
+        suggestions = [
+            Suggestion(
+                article=found[hit.obj.pk],
+                score=hit.rank,
+                excerpt=excerpt(found[hit.obj.pk]),
+                snippet_html=hit.snippet_html,
+                source="fulltext",
+            )
+            for hit in hits
+            if hit.obj.pk in found
+        ]
+        if suggestions:
+            return suggestions[:limit]
+    return _overlap_suggestions(articles=articles, query=query, limit=limit, typing=typing)
+
+
+def _overlap_suggestions(
+    *, articles: QuerySet[Article], query: str, limit: int, typing: bool
+) -> list[Suggestion]:
+    terms = matching.query_words(query)
+    if not terms:
+        return []
     candidates = articles.filter(
         _any_word(terms, ("title__icontains", "body__icontains", "tags__icontains"))
-    ).only("id", "title", "body", "tags", "audience", "helpful_count", "not_helpful_count", "resolved_count")
+    ).only(*SUGGESTION_FIELDS)
     scored = []
     for article in candidates.order_by("-resolved_count", "-id")[:CANDIDATE_LIMIT]:
         score = article_score(terms, article, typing=typing)
@@ -152,7 +219,20 @@ def ticket_articles(*, user: User, ticket: Ticket) -> QuerySet[TicketArticle]:
 def similar_resolved_tickets(
     *, user: User, ticket: Ticket, limit: int = SIMILAR_TICKET_LIMIT
 ) -> list[Ticket]:
-    """Resolved or closed tickets the user sees that share title words or the category."""
+    """Resolved or closed tickets the user sees that match the ticket's title, best first.
+
+    The full-text search ranks them; when it finds nothing or fails, tickets sharing title
+    words or the category answer instead.
+    """
+    hits = fulltext_hits(
+        user=user, query=ticket.title, kind="ticket", statuses=RESOLVED_STATUSES, limit=limit + 1
+    )
+    if hits:
+        return [hit.obj for hit in hits if hit.obj.pk != ticket.pk][:limit]
+    return _overlap_tickets(user=user, ticket=ticket, limit=limit)
+
+
+def _overlap_tickets(*, user: User, ticket: Ticket, limit: int) -> list[Ticket]:
     terms = matching.query_words(ticket.title)
     condition = Q(category_id=ticket.category_id) if ticket.category_id else Q()
     if terms:
