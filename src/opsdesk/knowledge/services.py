@@ -140,6 +140,9 @@ def article_update(
     with transaction.atomic(), acting(actor=actor):
         check_version(instance=article, expected_version=expected_version)
         content_changed = False
+        if "review_by" in data and data["review_by"] != article.review_by:
+            # A new review date is a new promise: its passing is flagged (and mailed) again.
+            article.review_flagged_at = None
         for name, value in data.items():
             if name in M2M_FIELDS:
                 continue
