@@ -1,0 +1,84 @@
+"""The ticket pages with the knowledge panel run a fixed number of queries: 30 articles, 30
+linked articles and 30 similar resolved tickets cost no more than 3 of each."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from opsdesk.core import search
+from opsdesk.knowledge import services
+from opsdesk.knowledge.choices import Audience
+from opsdesk.tickets.models import Ticket
+from opsdesk.tickets.services.lifecycle import ticket_create
+from tests.knowledge.factories import make_article
+
+pytestmark = pytest.mark.django_db
+
+# Ceilings that catch a gross regression; the real check is that the count does not grow.
+AGENT_PAGE_CEILING = 80
+REQUESTER_PAGE_CEILING = 20
+
+
+def ticket_with_knowledge(people, size: int, tag: str) -> Ticket:
+    """A ticket with ``size`` matching articles (every other one linked, a third internal) and
+    ``size`` similar resolved tickets."""
+    ticket = ticket_create(actor=people.requester, title=f"VPN {tag} drops")
+    for n in range(size):
+        audience = Audience.INTERNAL if n % 3 == 0 else Audience.PUBLIC
+        article = make_article(
+            people.agent,
+            title=f"VPN {tag} drops fix {n}",
+            body=f"When the VPN {tag} drops ({n}).",
+            audience=audience,
+        )
+        if n % 2 == 0:
+            services.ticket_article_link(actor=people.agent, ticket=ticket, article=article)
+        other = ticket_create(actor=people.requester, title=f"VPN {tag} drops again {n}")
+        Ticket.objects.filter(pk=other.pk).update(status="resolved")
+        search.index_objects(Ticket, [other.pk])  # update() bypasses save()
+    return ticket
+
+
+def queries_of_page(client, user, ticket: Ticket) -> tuple[int, str]:
+    client.force_login(user)
+    url = reverse("tickets:detail", args=[ticket.number])
+    client.get(url)  # warm per-process caches (content types, permissions)
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(context.captured_queries), response.content.decode()
+
+
+def test_the_agent_ticket_page_does_not_grow_with_articles_links_or_similar_tickets(
+    client, people, django_assert_max_num_queries
+):
+    small = ticket_with_knowledge(people, 3, "alpha")
+    large = ticket_with_knowledge(people, 30, "bravo")
+    baseline, page = queries_of_page(client, people.agent, small)
+    assert "VPN alpha drops fix 1" in page and "VPN alpha drops again" in page
+    assert baseline <= AGENT_PAGE_CEILING
+    client.force_login(people.agent)
+    with django_assert_max_num_queries(baseline):
+        page = client.get(reverse("tickets:detail", args=[large.number])).content.decode()
+    assert page.count('id="kb-link-article"') == 1
+    assert "VPN bravo drops fix 28" in page  # a linked article (15 of them) is listed
+    assert "VPN bravo drops again" in page  # similar resolved tickets are shown
+    assert "alpha" not in page
+
+
+def test_the_requester_ticket_page_does_not_grow_with_linked_articles(
+    client, people, django_assert_max_num_queries
+):
+    small = ticket_with_knowledge(people, 3, "alpha")
+    large = ticket_with_knowledge(people, 30, "bravo")
+    baseline, page = queries_of_page(client, people.requester, small)
+    assert "VPN alpha drops fix 2" in page and "VPN alpha drops fix 0" not in page  # 0 is internal
+    assert baseline <= REQUESTER_PAGE_CEILING
+    client.force_login(people.requester)
+    with django_assert_max_num_queries(baseline):
+        page = client.get(reverse("tickets:detail", args=[large.number])).content.decode()
+    assert "VPN bravo drops fix 28" in page and "VPN bravo drops fix 24" not in page  # 24 is internal
+    assert "Similar resolved tickets" not in page
