@@ -1,5 +1,6 @@
-"""The ticket pages with the knowledge panel run a fixed number of queries: 30 articles, 30
-linked articles and 30 similar resolved tickets cost no more than 3 of each."""
+"""The ticket pages with the knowledge panel, and the panel's suggestions fragment, run a fixed
+number of queries: 30 articles, 30 linked articles and 30 similar resolved tickets cost no more
+than 3 of each."""
 
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ from tests.knowledge.factories import make_article
 
 pytestmark = pytest.mark.django_db
 
-# Ceilings that catch a gross regression; the real check is that the count does not grow.
-AGENT_PAGE_CEILING = 80
+# Ceilings that catch a gross regression; the real check is that the count does not grow. The
+# suggestions fragment runs two searches of the global search (each counts every kind).
+AGENT_PAGE_CEILING = 30
 REQUESTER_PAGE_CEILING = 20
+SUGGESTIONS_CEILING = 80
 
 
 def ticket_with_knowledge(people, size: int, tag: str) -> Ticket:
@@ -42,9 +45,9 @@ def ticket_with_knowledge(people, size: int, tag: str) -> Ticket:
     return ticket
 
 
-def queries_of_page(client, user, ticket: Ticket) -> tuple[int, str]:
+def queries_of_page(client, user, ticket: Ticket, url: str = "") -> tuple[int, str]:
     client.force_login(user)
-    url = reverse("tickets:detail", args=[ticket.number])
+    url = url or reverse("tickets:detail", args=[ticket.number])
     client.get(url)  # warm per-process caches (content types, permissions)
     with CaptureQueriesContext(connection) as context:
         response = client.get(url)
@@ -52,21 +55,39 @@ def queries_of_page(client, user, ticket: Ticket) -> tuple[int, str]:
     return len(context.captured_queries), response.content.decode()
 
 
-def test_the_agent_ticket_page_does_not_grow_with_articles_links_or_similar_tickets(
+def suggestions_url(ticket: Ticket) -> str:
+    return f"{reverse('knowledge:suggest')}?ticket={ticket.number}"
+
+
+def test_the_agent_ticket_page_does_not_grow_with_articles_or_links(
     client, people, django_assert_max_num_queries
 ):
     small = ticket_with_knowledge(people, 3, "alpha")
     large = ticket_with_knowledge(people, 30, "bravo")
     baseline, page = queries_of_page(client, people.agent, small)
-    assert "VPN alpha drops fix 1" in page and "VPN alpha drops again" in page
+    assert "VPN alpha drops fix 0" in page and "VPN alpha drops fix 2" in page  # linked
     assert baseline <= AGENT_PAGE_CEILING
     client.force_login(people.agent)
     with django_assert_max_num_queries(baseline):
         page = client.get(reverse("tickets:detail", args=[large.number])).content.decode()
     assert page.count('id="kb-link-article"') == 1
-    assert "VPN bravo drops fix 28" in page  # a linked article (15 of them) is listed
-    assert "VPN bravo drops again" in page  # similar resolved tickets are shown
-    assert "alpha" not in page
+    assert "VPN bravo drops fix 28" in page  # one of the 15 linked articles
+    assert suggestions_url(large) in page and "alpha" not in page
+
+
+def test_the_panel_suggestions_do_not_grow_with_articles_or_similar_tickets(
+    client, people, django_assert_max_num_queries
+):
+    small = ticket_with_knowledge(people, 3, "alpha")
+    large = ticket_with_knowledge(people, 30, "bravo")
+    baseline, fragment = queries_of_page(client, people.agent, small, suggestions_url(small))
+    assert "VPN alpha drops fix 1" in fragment and "VPN alpha drops again" in fragment
+    assert baseline <= SUGGESTIONS_CEILING
+    with django_assert_max_num_queries(baseline):
+        fragment = client.get(suggestions_url(large)).content.decode()
+    assert fragment.count("VPN bravo drops fix") == 5  # unlinked ones only, five at most
+    assert fragment.count("VPN bravo drops again") == 5
+    assert "alpha" not in fragment
 
 
 def test_the_requester_ticket_page_does_not_grow_with_linked_articles(

@@ -134,7 +134,10 @@ def test_ticket_pages_show_the_knowledge_panel(client, people):
     ticket = ticket_create(actor=people.requester, title="Outlook will not start")
     client.force_login(people.agent)
     page = client.get(ticket.get_absolute_url()).content.decode()
-    assert 'id="knowledge"' in page and "Outlook does not start" in page and old.number in page
+    assert 'id="knowledge"' in page and 'id="kb-panel-suggestions"' in page
+    fragment = client.get(reverse("knowledge:suggest"), {"ticket": ticket.number}).content.decode()
+    assert "Outlook does not start" in fragment and old.number in fragment
+    assert 'name="csrfmiddlewaretoken"' in fragment
     response = client.post(
         reverse("knowledge:ticket_link", args=[ticket.number]), {"article": article.number}
     )
@@ -145,11 +148,15 @@ def test_ticket_pages_show_the_knowledge_panel(client, people):
     client.force_login(people.requester)
     page = client.get(ticket.get_absolute_url()).content.decode()
     assert "Articles about this" in page and "Outlook does not start" in page
-    assert "runbook" not in page and "Similar resolved" not in page
+    assert "runbook" not in page and "Similar resolved" not in page and "kb-panel-suggestions" not in page
+    assert client.get(reverse("knowledge:suggest"), {"ticket": ticket.number}).status_code == 404
     assert (
         client.post(reverse("knowledge:ticket_link", args=[ticket.number]), {"article": "1"}).status_code
         == 404
     )
+    client.force_login(people.agent)
+    assert client.get(reverse("knowledge:suggest"), {"ticket": "INC9999999"}).status_code == 404
+    assert client.get(reverse("knowledge:suggest"), {"ticket": "x" * 5000}).status_code == 404
 
 
 def test_known_errors_screen_publishes_in_one_click(client, people):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 import logging
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import reduce
@@ -154,16 +155,25 @@ SUGGESTION_FIELDS = (
 
 
 def suggest_articles(
-    *, user: User, query: str, limit: int = SUGGESTION_LIMIT, typing: bool = True, public_only: bool = False
+    *,
+    user: User,
+    query: str,
+    limit: int = SUGGESTION_LIMIT,
+    typing: bool = True,
+    public_only: bool = False,
+    exclude: Collection[int] = (),
 ) -> list[Suggestion]:
     """Published articles the user may read that match ``query``, best first.
 
     The full-text search ranks them (stemming, the last word as a prefix, "quoted phrases");
     when it finds nothing or fails, plain word overlap over the restricted articles answers.
     Any input is safe: it is reduced to plain words (no syntax), bounded in length and count.
-    ``public_only`` keeps to public articles (the portal's deflection, whoever types).
+    ``public_only`` keeps to public articles (the portal's deflection, whoever types);
+    ``exclude`` leaves these article ids out (those already linked to a ticket).
     """
     articles = Article.objects.restrict(user, "view").filter(status=ArticleStatus.PUBLISHED)
+    if exclude:
+        articles = articles.exclude(pk__in=exclude)
     if public_only or not user.is_agent:
         articles = articles.filter(audience=Audience.PUBLIC)
     if not user.is_agent:

@@ -1,8 +1,9 @@
 """The knowledge panel of a ticket page.
 
 ``{% load knowledge %}`` then ``{% kb_panel ticket %}``. Agents see the articles linked to the
-ticket (with a form to link one), suggested articles for its title, and similar resolved
-tickets; requesters see only the public, published articles an agent linked.
+ticket (with a form to link one); suggested articles for its title and similar resolved
+tickets load into it afterwards from ``knowledge:suggest?ticket=<number>``; requesters see
+only the public, published articles an agent linked.
 """
 
 from __future__ import annotations
@@ -26,19 +27,13 @@ def kb_panel(context: template.Context, ticket: Any) -> dict[str, Any]:
     links = list(selectors.ticket_articles(user=user, ticket=ticket))
     if not user.is_agent:
         return {"show": bool(links), "links": links, "agent": False}
-    linked = {link.article_id for link in links}
-    suggestions = [
-        hit
-        for hit in selectors.suggest_articles(user=user, query=ticket.title, typing=False)
-        if hit.article.pk not in linked
-    ]
+    # Suggested articles and similar tickets load after the page (knowledge:suggest?ticket=):
+    # their full-text searches never hold the ticket page up.
     return {
         "show": True,
         "agent": True,
         "ticket": ticket,
         "links": links,
-        "suggestions": suggestions,
-        "similar": selectors.similar_resolved_tickets(user=user, ticket=ticket),
         "form": LinkArticleForm(),
         "csrf_token": context.get("csrf_token"),
         "can_link": not user.is_read_only,

@@ -51,6 +51,29 @@ def ticket_link(request, number: str):
     return redirect(ticket.get_absolute_url() + "#knowledge")
 
 
+def ticket_suggestions(request, number: str):
+    """The knowledge panel's suggested articles and similar resolved tickets, as a fragment the
+    ticket page loads after it is shown (the full-text searches never hold the page up)."""
+    _agent(request)
+    ticket = _ticket(request, number)
+    linked = list(
+        selectors.ticket_articles(user=request.user, ticket=ticket).values_list("article_id", flat=True)
+    )
+    suggestions = selectors.suggest_articles(
+        user=request.user, query=ticket.title, typing=False, exclude=linked
+    )
+    return render(
+        request,
+        "knowledge/partials/ticket_suggestions.html",
+        {
+            "ticket": ticket,
+            "suggestions": suggestions,
+            "similar": selectors.similar_resolved_tickets(user=request.user, ticket=ticket),
+            "can_link": not request.user.is_read_only,
+        },
+    )
+
+
 @login_required
 @require_POST
 def ticket_unlink(request, pk: int):

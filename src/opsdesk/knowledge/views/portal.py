@@ -12,6 +12,7 @@ from opsdesk.core.exceptions import ServiceError
 from opsdesk.knowledge import selectors, services
 from opsdesk.knowledge.constants import MAX_QUERY_CHARS
 from opsdesk.knowledge.models import Article
+from opsdesk.knowledge.views import desk
 from opsdesk.knowledge.views.articles import article_or_404
 
 
@@ -20,7 +21,11 @@ def suggest(request):
     """An HTML fragment of the public articles matching ``q`` (empty when nothing matches).
 
     Public articles only, whoever types: the portal's suggestions are what a requester may read.
+    With ``ticket=<number>`` (agents), the ticket panel's suggested articles and similar
+    resolved tickets instead.
     """
+    if "ticket" in request.GET:
+        return desk.ticket_suggestions(request, (request.GET.get("ticket") or "")[:MAX_QUERY_CHARS])
     query = (request.GET.get("q") or "")[:MAX_QUERY_CHARS]
     suggestions = selectors.suggest_articles(user=request.user, query=query, public_only=True)
     return render(
