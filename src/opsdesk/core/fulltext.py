@@ -30,8 +30,12 @@ from django.utils.dateparse import parse_datetime
 MAX_QUERY_LENGTH = 256
 MAX_TERMS = 12
 MAX_BODY_LENGTH = 100_000
-COUNT_CAP = 10_000  # counts above this show as "10,000+": counting every match of a common word is slow
+COUNT_CAP = 1_000  # counts above this show as "1,000+": counting every match of a common word is slow
 SNIPPET_WORDS = 24
+# SQLite, wide scopes: how many of the best-ranked matches are checked against kind, privacy and
+# filters before the whole ranking is (at least this many, or WINDOW_FACTOR pages).
+SEARCH_WINDOW = 200
+WINDOW_FACTOR = 5
 
 # Private-use characters mark highlights inside the engine's output; they are removed from the
 # indexed text, so they can only come from the engine.
@@ -275,6 +279,23 @@ class Engine:
         """How many objects of one kind match for this reader; at most ``cap + 1`` are counted."""
         if not query:
             return 0
+        return self._count(query, scope, filters, cap=cap)
+
+    def kinds_present(self, kinds: Sequence[str]) -> set[str]:
+        """Which of ``kinds`` have at least one document (one index seek each, one statement):
+        a kind with no documents needs no count and no place in the ranking."""
+        kinds = list(dict.fromkeys(kinds))
+        if not kinds:
+            return set()
+        one = (
+            "SELECT CAST(%s AS VARCHAR(50)) WHERE EXISTS (SELECT 1 FROM core_searchdocument WHERE kind = %s)"
+        )
+        sql = " UNION ALL ".join([one] * len(kinds))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [value for kind in kinds for value in (kind, kind)])
+            return {row[0] for row in cursor.fetchall()}
+
+    def _count(self, query: ParsedQuery, scope: KindScope, filters: Filters, *, cap: int) -> int:
         match_sql, match_params = self._match(query)
         where = _Where()
         where.add(match_sql, *match_params)
@@ -302,6 +323,7 @@ class Engine:
 
 class SQLiteEngine(Engine):
     vendor = "sqlite"
+    RANK = "bm25(core_searchdocument_fts, 10.0, 1.0)"  # a title word weighs ten body words
 
     @staticmethod
     def match_expression(query: ParsedQuery) -> str:
@@ -318,29 +340,87 @@ class SQLiteEngine(Engine):
     def _match(self, query: ParsedQuery) -> tuple[str, list[Any]]:
         return "core_searchdocument_fts MATCH %s", [self.match_expression(query)]
 
-    def _search(self, query, scopes, filters, *, limit, offset) -> list[Match]:
-        match_sql, match_params = self._match(query)
+    def _count(self, query: ParsedQuery, scope: KindScope, filters: Filters, *, cap: int) -> int:
+        # The matching rowids are collected once (no ranking, no row reads) and each document of
+        # the reader's scope is checked against them: no FTS lookup per row, no bm25.
         where = _Where()
-        where.add(match_sql, *match_params)
-        _scope_clause(scopes, where)
+        where.add(
+            "d.id IN (SELECT rowid FROM core_searchdocument_fts WHERE core_searchdocument_fts MATCH %s)",
+            self.match_expression(query),
+        )
+        _scope_clause([scope], where)
         _filter_clause(filters, where)
         sql = (
-            "SELECT d.kind, d.object_id, bm25(core_searchdocument_fts, 10.0, 1.0) AS rank,"  # noqa: S608 - fixed SQL fragments; values are parameters
-            f" highlight(core_searchdocument_fts, 0, '{MARK_START}', '{MARK_END}'),"
-            f" snippet(core_searchdocument_fts, 1, '{MARK_START}', '{MARK_END}', '…', {SNIPPET_WORDS}),"
-            f" d.status, d.created_at FROM {self._from()} WHERE {where.render()}"
-            " ORDER BY rank, d.id DESC LIMIT %s OFFSET %s"
+            "SELECT COUNT(*) FROM (SELECT 1 FROM core_searchdocument d"  # noqa: S608 - fixed SQL fragments; values are parameters
+            f" WHERE {where.render()} LIMIT %s) AS hits"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*where.params, limit, offset])
-            rows = cursor.fetchall()
-        return [_match_row(row, rank=-row[2]) for row in rows]
+            cursor.execute(sql, [*where.params, cap + 1])
+            return cursor.fetchone()[0]
+
+    def _search(self, query, scopes, filters, *, limit, offset) -> list[Match]:
+        expression = self.match_expression(query)
+        where = _Where()
+        _scope_clause(scopes, where)
+        _filter_clause(filters, where)
+        ranked = (
+            f"SELECT rowid AS doc_id, {self.RANK} AS score FROM core_searchdocument_fts"  # noqa: S608 - fixed SQL fragments; values are parameters
+            " WHERE core_searchdocument_fts MATCH %s"
+        )
+        order = " ORDER BY m.score, m.doc_id DESC LIMIT %s OFFSET %s"
+        with connection.cursor() as cursor:
+            narrow = (
+                f"SELECT m.doc_id, m.score FROM ({ranked}) AS m WHERE +m.doc_id IN"  # noqa: S608 - fixed SQL fragments; values are parameters
+                f" (SELECT d.id FROM core_searchdocument d WHERE {where.render()}){order}"
+            )
+            narrow_params = [expression, *where.params, limit, offset]
+            page: list[tuple[int, float]] = []
+            if all(scope.ids is not None for scope in scopes):
+                # Narrow scopes (a requester's own tickets): the readable documents are
+                # collected once and the matches checked against them before bm25 ranks them
+                # ("+" keeps FTS5 from re-running the MATCH once per readable document).
+                cursor.execute(narrow, narrow_params)
+                page = cursor.fetchall()
+            else:
+                # Wide scopes (agents): FTS5 ranks every match alone and keeps the best
+                # ``window``; only those are joined to their documents for kind, privacy and
+                # filters. When too few survive (a rare kind, a filter), the readable documents
+                # are collected and checked as for narrow scopes.
+                window = max(SEARCH_WINDOW, WINDOW_FACTOR * (offset + limit))
+                cursor.execute(
+                    f"SELECT m.doc_id, m.score FROM ({ranked} ORDER BY score, doc_id DESC LIMIT %s) AS m"  # noqa: S608 - fixed SQL fragments; values are parameters
+                    f" CROSS JOIN core_searchdocument d ON d.id = m.doc_id WHERE {where.render()}{order}",
+                    [expression, window, *where.params, limit, offset],
+                )
+                page = cursor.fetchall()
+                if len(page) < limit:
+                    cursor.execute(narrow, narrow_params)
+                    page = cursor.fetchall()
+            if not page:
+                return []
+            # Highlights and snippets for the page only. "+f.rowid" keeps FTS5 from looking each
+            # rowid up with the MATCH again (a prefix is expanded per lookup): the matches are
+            # walked once and only the page's rows are highlighted.
+            ids = [doc_id for doc_id, _ in page]
+            cursor.execute(
+                "SELECT f.rowid, d.kind, d.object_id, 0,"  # noqa: S608 - fixed SQL fragments; values are parameters
+                f" highlight(core_searchdocument_fts, 0, '{MARK_START}', '{MARK_END}'),"
+                f" snippet(core_searchdocument_fts, 1, '{MARK_START}', '{MARK_END}', '…', {SNIPPET_WORDS}),"
+                " d.status, d.created_at FROM core_searchdocument_fts f"
+                " CROSS JOIN core_searchdocument d ON d.id = f.rowid"
+                " WHERE core_searchdocument_fts MATCH %s AND +f.rowid IN ("
+                + ", ".join(["%s"] * len(ids))
+                + ")",
+                [expression, *ids],
+            )
+            details = {row[0]: row[1:] for row in cursor.fetchall()}
+        return [_match_row(details[doc_id], rank=-score) for doc_id, score in page if doc_id in details]
 
     def raw_match_ids(self, query: ParsedQuery, *, limit: int) -> list[int]:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT rowid FROM core_searchdocument_fts WHERE core_searchdocument_fts MATCH %s"
-                " ORDER BY bm25(core_searchdocument_fts, 10.0, 1.0) LIMIT %s",
+                "SELECT rowid FROM core_searchdocument_fts WHERE core_searchdocument_fts MATCH %s"  # noqa: S608 - fixed SQL fragments; values are parameters
+                f" ORDER BY {self.RANK} LIMIT %s",
                 [self.match_expression(query), limit],
             )
             return [row[0] for row in cursor.fetchall()]

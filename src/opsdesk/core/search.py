@@ -362,6 +362,8 @@ def search_documents(
             scopes.append((target, scope))
     filters = Filters(statuses=tuple(statuses), service_id=service_id, since=since, until=until)
     eng = engine()
+    present = eng.kinds_present([t.kind for t, _ in scopes])
+    scopes = [(t, s) for t, s in scopes if t.kind in present]
     for target, scope in scopes:
         count = eng.count(parsed, scope, filters)
         if count:
