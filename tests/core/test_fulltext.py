@@ -233,3 +233,31 @@ def test_parse_query_reads_phrases_prefixes_and_unbalanced_quotes():
         (("backup",), True),
     ]
     assert [t.words for t in parse_query('"disk full').terms] == [("disk",), ("full",)]
+
+
+def test_a_filter_that_drops_the_best_matches_still_fills_the_page(agent, make_user, monkeypatch):
+    # Agents' searches rank the engine's best few first; when a filter leaves fewer than a
+    # page of them, the search falls back to every match instead of returning a short page.
+    from opsdesk.core import fulltext
+
+    monkeypatch.setattr(fulltext, "SEARCH_WINDOW", 1)
+    monkeypatch.setattr(fulltext, "WINDOW_FACTOR", 1)
+    requester = make_user()
+    in_progress = [ticket_create(actor=requester, title=f"Toner toner toner {n}") for n in range(3)]
+    for ticket in in_progress:
+        ticket_transition(actor=agent, ticket=ticket, to="in_progress")
+    weak = [ticket_create(actor=requester, title="Printer", description=f"toner low {n}") for n in range(2)]
+    results = search_documents(user=agent, query="toner", statuses=["new"], page_size=5)
+    assert sorted(titles(results)) == sorted(str(t) for t in weak)
+    assert [c.count for c in results.counts] == [2]
+
+
+def test_counts_stop_at_the_cap_and_empty_kinds_are_skipped(agent, make_user):
+    from opsdesk.core.fulltext import Filters, KindScope
+
+    requester = make_user()
+    for n in range(4):
+        ticket_create(actor=requester, title=f"Headset crackles {n}")
+    eng = engine()
+    assert eng.count(parse_query("headset"), KindScope(kind="ticket"), Filters(), cap=2) == 3
+    assert eng.kinds_present(["ticket", "problem", "nothing-here"]) == {"ticket"}
