@@ -176,7 +176,12 @@ def test_word_overlap_answers_when_the_full_text_search_fails(people, corpus, mo
 
 
 def test_the_portal_shows_the_highlighted_passage_escaped(client, people, corpus):
-    make_article(people.agent, title="Scripts in mail", body="Never run <script>alert(1)</script> from mail.")
+    # PostgreSQL's headline drops markup rather than escaping it: the word also stands as text.
+    make_article(
+        people.agent,
+        title="Scripts in mail",
+        body="Never run <script>alert(1)</script> from mail: a script in a mail is a trap.",
+    )
     client.force_login(people.requester)
     page = client.get(reverse("knowledge:suggest"), {"q": "script"}).content.decode()
     assert "Scripts in mail" in page

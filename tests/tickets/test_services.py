@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from opsdesk.accounts.choices import Role
 from opsdesk.core.exceptions import NotAllowed, ServiceError
 from opsdesk.core.models import AuditEntry
 from opsdesk.tickets import services
@@ -258,3 +259,19 @@ def test_watchers_may_reply_but_other_organisation_members_may_not(make_user, ag
     services.ticket_reply(actor=watcher, ticket=ticket, body="Same here")
     with pytest.raises(NotAllowed):
         services.ticket_reply(actor=colleague, ticket=ticket, body="Me too")
+
+
+def test_nul_characters_from_any_channel_never_reach_the_database(make_user):
+    # PostgreSQL refuses NUL in text; mail, webhooks or scripts could send one.
+    agent, requester = make_user(role=Role.AGENT), make_user()
+    ticket = services.ticket_create(
+        actor=requester,
+        title="Printer\x00 on fire",
+        description="It\x00 smokes",
+        description_html="<p>a\x00b</p>",
+    )
+    assert ticket.title == "Printer on fire" and "\x00" not in ticket.description + ticket.description_html
+    services.ticket_update(actor=agent, ticket=ticket, data={"title": "Printer\x00 still on fire"})
+    event = services.ticket_reply(actor=agent, ticket=ticket, body="On\x00 it")
+    ticket.refresh_from_db()
+    assert ticket.title == "Printer still on fire" and event.body == "On it"

@@ -69,6 +69,12 @@ def _clean_tags(tags: Any) -> list[str]:
     return cleaned
 
 
+def _no_nul(value: str) -> str:
+    """Text without NUL characters: PostgreSQL refuses them, and no channel (mail, webhooks,
+    chat) may turn one into a server error."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
 def _check_level(name: str, value: Any) -> int:
     if value not in Level.values:
         raise ServiceError(f"{name.capitalize()} is 1 (high), 2 (medium) or 3 (low).", field=name)
@@ -123,6 +129,7 @@ def ticket_create(
     Markdown ``description`` is rendered and sanitized.
     """
     requester = requester or actor
+    title, description = _no_nul(title), _no_nul(description)
     if not actor.is_agent and requester.pk != actor.pk:
         raise NotAllowed("You can only report problems for yourself.", field="requester")
     if type not in TicketType.values:
@@ -138,7 +145,7 @@ def ticket_create(
             type=type,
             title=title.strip(),
             description=description,
-            description_html=sanitize_html(description_html)
+            description_html=sanitize_html(_no_nul(description_html))
             if description_html
             else render_markdown(description),
             requester=requester,
@@ -181,7 +188,7 @@ def ticket_update(
         raise ServiceError(f"{', '.join(refused)} cannot be changed here.", field=refused[0])
     if "type" in data and data["type"] != ticket.type:
         raise ServiceError("A ticket keeps its type; raise a new one of the other type.", field="type")
-    data = dict(data)
+    data = {name: _no_nul(value) for name, value in data.items()}
     for name in ("impact", "urgency"):
         if name in data:
             data[name] = _check_level(name, data[name])
@@ -374,6 +381,7 @@ def ticket_reply(*, actor: User, ticket: Ticket, body: str, public: bool = True)
             raise NotAllowed("Only the people on this ticket can reply to it.")
         if not public:
             raise NotAllowed("Internal notes are for the service desk.", field="public")
+    body = _no_nul(body)
     if not body.strip():
         raise ServiceError("Write something first.", field="body")
     if ticket.status in (Status.CLOSED, Status.CANCELLED):
