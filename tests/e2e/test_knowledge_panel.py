@@ -12,13 +12,8 @@ from opsdesk.knowledge.models import TicketArticle
 from opsdesk.tickets.models import Ticket
 from opsdesk.tickets.services.lifecycle import ticket_create
 from tests.accounts.factories import UserFactory
-from tests.e2e import conftest as e2e
 from tests.e2e.test_journeys import assert_no_csp_violations, sign_in
 from tests.knowledge.factories import make_article
-
-# The browser fixtures live with the e2e tests.
-browser = e2e.browser
-page = e2e.page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser"), pytest.mark.django_db(transaction=True)]
 
