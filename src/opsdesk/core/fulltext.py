@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -199,7 +200,7 @@ def _filter_clause(filters: Filters, where: _Where) -> None:
         where.add("d.created_at < %s", _dt(filters.until))
 
 
-class Engine:
+class Engine(ABC):
     vendor = ""
 
     # --- writing -----------------------------------------------------------------------------
@@ -306,19 +307,22 @@ class Engine:
             cursor.execute(sql, [*where.params, cap + 1])
             return cursor.fetchone()[0]
 
+    @abstractmethod
     def raw_match_ids(self, query: ParsedQuery, *, limit: int) -> list[int]:
         """The bare engine query (MATCH / @@, ranked, no permissions or filters): the
         benchmark's reference for what the engine itself costs."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _from(self) -> str:
-        raise NotImplementedError
+        """The FROM clause: the documents joined to the engine's index."""
 
+    @abstractmethod
     def _match(self, query: ParsedQuery) -> tuple[str, list[Any]]:
-        raise NotImplementedError
+        """The WHERE fragment and parameters that match ``query`` in this engine's syntax."""
 
+    @abstractmethod
     def _search(self, query, scopes, filters, *, limit, offset) -> list[Match]:
-        raise NotImplementedError
+        """One page of ranked matches within the scopes and filters."""
 
 
 class SQLiteEngine(Engine):
