@@ -261,3 +261,14 @@ def test_counts_stop_at_the_cap_and_empty_kinds_are_skipped(agent, make_user):
     eng = engine()
     assert eng.count(parse_query("headset"), KindScope(kind="ticket"), Filters(), cap=2) == 3
     assert eng.kinds_present(["ticket", "problem", "nothing-here"]) == {"ticket"}
+
+
+def test_one_kind_searches_can_skip_counting_the_others(agent, make_user):
+    requester = make_user()
+    ticket = ticket_create(actor=requester, title="Docking station flickers")
+    problem_create(actor=agent, title="Docking station firmware fault")
+    everything = search_documents(user=agent, query="docking", kinds=("ticket",))
+    assert {c.kind for c in everything.counts} == {"ticket", "problem"}
+    only = search_documents(user=agent, query="docking", kinds=("ticket",), count_other_kinds=False)
+    assert [(c.kind, c.count) for c in only.counts] == [("ticket", 1)]
+    assert titles(only) == [str(ticket)]

@@ -340,9 +340,13 @@ def search_documents(
     until: datetime | None = None,
     page: int = 1,
     page_size: int = 20,
+    count_other_kinds: bool = True,
 ) -> SearchResults:
     """Ranked matches of ``query`` that ``user`` may see, a page of them with highlighted title
-    and snippet, and the number of matches per kind (same permissions, same filters)."""
+    and snippet, and the number of matches per kind (same permissions, same filters).
+
+    ``count_other_kinds=False`` counts only the ``kinds`` asked for: callers that show one kind
+    (the portal's suggestions, an agent's suggested articles) skip a count query per other kind."""
     parsed = parse_query(query)
     page = min(max(int(page), 1), MAX_PAGE)
     page_size = min(max(int(page_size), 1), MAX_PAGE_SIZE)
@@ -357,6 +361,8 @@ def search_documents(
         results.message = "Only the beginning of this long query was searched."
     scopes: list[tuple[SearchTarget, KindScope]] = []
     for target in _targets.values():
+        if kinds and not count_other_kinds and target.kind not in kinds:
+            continue
         scope = _scope(user, target)
         if scope is not None:
             scopes.append((target, scope))

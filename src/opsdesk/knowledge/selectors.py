@@ -118,7 +118,12 @@ def fulltext_hits(
     try:
         with transaction.atomic():
             results = search_documents(
-                user=user, query=text, kinds=(kind,), statuses=statuses, page_size=min(limit, MAX_PAGE_SIZE)
+                user=user,
+                query=text,
+                kinds=(kind,),
+                statuses=statuses,
+                page_size=min(limit, MAX_PAGE_SIZE),
+                count_other_kinds=False,
             )
     except Exception:  # the engine's SQL, a missing index table…: suggestions must still answer
         logger.exception("full-text search for %s suggestions failed; using word overlap", kind)
