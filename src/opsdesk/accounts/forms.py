@@ -81,6 +81,7 @@ class UserForm(forms.ModelForm):
             "presence",
             "role",
             "organization",
+            "manager",
             "is_vip",
             "is_active",
         )
@@ -104,7 +105,7 @@ class UserForm(forms.ModelForm):
     def protected_fields_hidden_from(actor: User, target: User | None) -> list[str]:
         hidden = []
         if not actor.is_manager:
-            return ["role", "organization", "is_vip", "is_active"]
+            return ["role", "organization", "manager", "is_vip", "is_active"]
         editing_self = target is not None and target.pk == actor.pk
         if target is not None and not actor.is_admin and target.has_privileged_role:
             hidden.append("role")

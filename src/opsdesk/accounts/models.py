@@ -112,6 +112,14 @@ class User(AbstractUser, AuditedModel):
         Location, null=True, blank=True, on_delete=models.SET_NULL, related_name="people"
     )
     job_title = models.CharField(max_length=100, blank=True)
+    manager = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
+        help_text="Approves their requests where a catalogue item asks the requester's manager.",
+    )
     phone = models.CharField(max_length=40, blank=True)
     language = models.CharField(max_length=10, default="en")
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
@@ -132,6 +140,13 @@ class User(AbstractUser, AuditedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("accounts:user_detail", args=[self.pk])
+
+    def clean(self) -> None:
+        super().clean()
+        if self.manager_id and self.manager_id == self.pk:
+            raise ValidationError(
+                {"manager": "Nobody is their own manager: they would approve their own requests."}
+            )
 
     # --- what the role allows, read by the permission layer -------------------------
     @property

@@ -8,6 +8,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -37,7 +38,7 @@ SELF_SERVICE_FIELDS = frozenset(
 )
 # Fields that grant power or move someone between organisations.
 PROTECTED_FIELDS = frozenset(
-    {"role", "organization", "is_active", "is_staff", "is_superuser", "is_vip", "username"}
+    {"role", "organization", "manager", "is_active", "is_staff", "is_superuser", "is_vip", "username"}
 )
 TOKEN_PREFIX = "odk_"
 
@@ -210,3 +211,21 @@ def token_authenticate(raw: str) -> User | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+AUTOMATION_USERNAME = "opsdesk-automation"
+
+
+def automation_account() -> User:
+    """The account the desk's own automation acts as where no person does (closing a rejected
+    request, resolving a fulfilled one): a staff account nobody can sign in to."""
+    user, _ = User.objects.get_or_create(
+        username=AUTOMATION_USERNAME,
+        defaults={
+            "first_name": "OpsDesk",
+            "last_name": "automation",
+            "role": Role.AGENT,
+            "password": make_password(None),  # unusable: nobody signs in as it
+        },
+    )
+    return user

@@ -22,6 +22,7 @@ v1 = [
     path("", include("opsdesk.chat.api.urls")),
     path("", include("opsdesk.webhooks.api.urls")),
     path("", include("opsdesk.knowledge.api.urls")),
+    path("", include("opsdesk.catalog.api.urls")),
     path("", include("opsdesk.learning.api.urls")),
     *router.urls,
 ]

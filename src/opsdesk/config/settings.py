@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "opsdesk.chat",
     "opsdesk.webhooks",
     "opsdesk.knowledge",
+    "opsdesk.catalog",
     "opsdesk.learning",
     "opsdesk.api",
     "opsdesk.web",

@@ -19,6 +19,7 @@ urlpatterns = [
     path("chat/", include("opsdesk.chat.urls")),
     path("webhooks/", include("opsdesk.webhooks.urls")),
     path("kb/", include("opsdesk.knowledge.urls")),
+    path("catalog/", include("opsdesk.catalog.urls")),
     path("learning/", include("opsdesk.learning.urls")),
     path("", include("opsdesk.web.urls")),
 ]

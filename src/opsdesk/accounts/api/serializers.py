@@ -57,6 +57,7 @@ class UserSerializer(StrictModelSerializer):
             "last_name",
             "role",
             "organization",
+            "manager",
             "location",
             "job_title",
             "phone",
