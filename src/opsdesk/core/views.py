@@ -332,7 +332,7 @@ class ObjectEditView(RestrictedObjectMixin, View):
         except NotAllowed as exc:
             raise PermissionDenied(exc.message) from exc
         except ServiceError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_service_error(form, exc)
             return self.render_form(form, version=version, status=400)
         except ValidationError as exc:
             _add_validation_error(form, exc)
@@ -450,3 +450,13 @@ def _add_validation_error(form: forms.BaseForm, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)
+
+
+def add_service_error(form: forms.BaseForm, exc: ServiceError) -> None:
+    """Show a service's refusal on the form: by field where it names fields the form has."""
+    if exc.errors:
+        for field, messages_ in exc.errors.items():
+            for message in messages_:
+                form.add_error(field if field in form.fields else None, message)
+        return
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)

@@ -93,10 +93,20 @@ class EventKind(models.TextChoices):
     ATTACHMENT = "attachment", "Attachment"
     SURVEY = "survey", "Rated"
     SLA = "sla", "Service level"
+    APPROVAL = "approval", "Approval"
+    TASK = "task", "Fulfilment task"
 
 
 # Timeline entries a requester sees on their ticket; everything else is for agents only.
-PUBLIC_EVENTS = (EventKind.CREATED, EventKind.PUBLIC_REPLY, EventKind.STATUS, EventKind.SURVEY)
+# Requesters follow their request's approvals and fulfilment tasks on its timeline.
+PUBLIC_EVENTS = (
+    EventKind.CREATED,
+    EventKind.PUBLIC_REPLY,
+    EventKind.STATUS,
+    EventKind.SURVEY,
+    EventKind.APPROVAL,
+    EventKind.TASK,
+)
 
 
 class ProblemStatus(models.TextChoices):

@@ -53,7 +53,7 @@ def _response(body: dict, headers: dict | None = None) -> Response:
 def problem_exception_handler(exc: Exception, context: dict) -> Response | None:
     request = context.get("request")
     if isinstance(exc, ServiceError):
-        errors = {exc.field: [exc.message]} if exc.field else None
+        errors = exc.errors or ({exc.field: [exc.message]} if exc.field else None)
         title = {403: "Permission denied", 409: "Conflict"}.get(exc.status, "Request refused")
         if exc.status == 403 and request is not None:
             security_event_record(

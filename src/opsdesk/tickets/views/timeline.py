@@ -24,6 +24,8 @@ ICONS = {
     EventKind.MERGE: "union",
     EventKind.ATTACHMENT: "paperclip",
     EventKind.SURVEY: "star",
+    EventKind.APPROVAL: "check2-square",
+    EventKind.TASK: "list-check",
 }
 FIELD_LABELS = {"is_major": "major incident", "assigned_team": "team"}
 
@@ -97,6 +99,9 @@ def _summary(event: TimelineEvent, *, plain: bool, teams: dict, people: dict) ->
         return "; ".join(_link_words(name, value) for name, value in data.items())
     if kind == EventKind.MERGE:
         return f"Merged {data.get('merged', '')} into this ticket"
+    if kind in (EventKind.APPROVAL, EventKind.TASK) and data.get("summary"):
+        # The request catalogue words its own lines ("Approved by …", "Task … done").
+        return str(data["summary"])
     return event.get_kind_display()
 
 
