@@ -1,7 +1,7 @@
-from opsdesk.catalog.views import portal, staff
+from opsdesk.catalog.views import portal, reports, staff
 
 app_name = "catalog"
 
-# The requester's pages (browse, order, follow, approve) and the staff's (items, groups,
-# task queue, figures) are kept in two modules; their routes are listed there.
-urlpatterns = [*portal.urlpatterns, *staff.urlpatterns]
+# The requester's and approver's pages (browse, order, follow, approve, delegate), the staff's
+# (items, groups, task queue) and the figures each list their own routes.
+urlpatterns = [*portal.urlpatterns, *staff.urlpatterns, *reports.urlpatterns]
