@@ -1,10 +1,20 @@
-"""Catalogue records for tests: an item on an offering, a category, an approval group."""
+"""Catalogue records for tests: an item on an offering, a category, an approval group, approval
+steps, a fulfilment plan's task templates and teams of given agents."""
 
 from __future__ import annotations
 
 import factory
 
-from opsdesk.catalog.models import ApprovalGroup, CatalogCategory, CatalogItem
+from opsdesk.accounts.models import Team
+from opsdesk.catalog.choices import ApproverKind
+from opsdesk.catalog.models import (
+    ApprovalGroup,
+    ApprovalStep,
+    CatalogCategory,
+    CatalogItem,
+    TaskTemplate,
+)
+from tests.accounts.factories import TeamFactory, TeamMembershipFactory
 from tests.portfolio.factories import OfferingFactory
 
 
@@ -38,3 +48,32 @@ class ApprovalGroupFactory(factory.django.DjangoModelFactory):
     def members(self, create, extracted, **kwargs):
         if create and extracted:
             self.members.set(extracted)
+
+
+class ApprovalStepFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ApprovalStep
+
+    item = factory.SubFactory(CatalogItemFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    kind = ApproverKind.MANAGER
+    required = 1
+
+
+class TaskTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TaskTemplate
+
+    item = factory.SubFactory(CatalogItemFactory)
+    stage = 1
+    name = factory.Sequence(lambda n: f"Task {n}")
+    team = factory.SubFactory(TeamFactory)
+    target_minutes = 480
+
+
+def team_with(*agents) -> Team:
+    """A team whose members are ``agents``."""
+    team = TeamFactory()
+    for agent in agents:
+        TeamMembershipFactory(team=team, user=agent)
+    return team
