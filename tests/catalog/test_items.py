@@ -508,3 +508,67 @@ def test_categories_derive_slugs_and_refuse_deleting_while_in_use(manager, item)
     assert refused.value.code == "in_use"
     category_delete(actor=manager, category=category, expected_version=category.version)
     assert not CatalogCategory.objects.filter(pk=category.pk).exists()
+
+
+# --- refinements: what a concurrent or repeated edit leaves -------------------------------------
+def test_a_refused_edit_leaves_the_callers_item_as_stored(manager, item):
+    with pytest.raises(ServiceError):
+        item_save(actor=manager, item=item, data={"name": "", "price": "12.00"})
+    assert item.name == "New laptop" and item.price == Decimal("0")
+
+
+def test_replaced_steps_take_defaults_for_what_is_left_out(manager, item):
+    approval_steps_save(
+        actor=manager, item=item, steps=[{"kind": "manager", "remind_after_hours": 2, "name": "Boss"}]
+    )
+    (step,) = approval_steps_save(actor=manager, item=item, steps=[{"kind": "manager"}])
+    step.refresh_from_db()
+    defaults = {name: ApprovalStep._meta.get_field(name).default for name in ("remind_after_hours", "name")}
+    assert (step.remind_after_hours, step.name) == (defaults["remind_after_hours"], "")
+
+
+def test_an_outdated_copy_of_the_item_still_moves_its_version_forward(manager, item):
+    outdated = CatalogItem.objects.get(pk=item.pk)
+    item_save(actor=manager, item=item, data={"name": "Laptop"})
+    item_save(actor=manager, item=item, data={"name": "Laptop 2"})
+    approval_steps_save(actor=manager, item=outdated, steps=[{"kind": "manager"}])
+    item.refresh_from_db()
+    assert item.version == outdated.version == 4
+    assert item.name == "Laptop 2"  # replacing the steps did not write the outdated fields back
+
+
+def test_permission_is_checked_before_the_input(make_user, item):
+    with pytest.raises(NotAllowed):
+        approval_steps_save(actor=make_user(Role.AGENT), item=item, steps=[{"kind": "oracle"}] * 20)
+    with pytest.raises(NotAllowed):
+        task_plan_save(actor=make_user(Role.REQUESTER), item=item, tasks="everything")
+
+
+def test_step_and_task_changes_are_audited_with_the_actor(manager, item):
+    (step,) = approval_steps_save(actor=manager, item=item, steps=[{"kind": "manager", "name": "Manager"}])
+    (task,) = task_plan_save(actor=manager, item=item, tasks=[{"name": "Ship it", "team": TeamFactory().pk}])
+    assert audit_rows(step, "create").get().actor == manager
+    assert audit_rows(task, "create").get().changes["name"] == [None, "Ship it"]
+
+
+def test_a_replaced_picture_is_removed_from_storage(
+    manager, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    item = item_save(actor=manager, data=item_data(picture=picture()))
+    first = tmp_path / item.picture.name
+    with django_capture_on_commit_callbacks(execute=True):
+        item_save(actor=manager, item=item, data={"picture": picture("WEBP", "new.webp")})
+    assert not first.exists()
+    assert (tmp_path / item.picture.name).exists() and item.picture.name.endswith(".webp")
+    with django_capture_on_commit_callbacks(execute=True):
+        item_save(actor=manager, item=item, data={"picture": False})
+    item.refresh_from_db()
+    assert not item.picture and not list(tmp_path.rglob("*.webp"))
+
+
+def test_a_poster_sized_picture_is_refused(manager, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    with pytest.raises(ServiceError) as refused:
+        item_save(actor=manager, data=item_data(picture=picture("PNG", "wide.png", size=(5000, 10))))
+    assert "5000×10" in error_text(refused, "picture")

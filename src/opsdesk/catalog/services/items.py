@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -35,43 +36,31 @@ from opsdesk.tickets.models import Category
 # because it is a document that can carry scripts.
 MAX_PICTURE_BYTES = 2 * 1024 * 1024
 PICTURE_EXTENSIONS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp", "GIF": ".gif"}
-PICTURE_FOLDER_NAME_LENGTH = 32
+# Browsers decode the picture on every card: no poster-sized images.
+MAX_PICTURE_SIDE = 4000
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 
-ITEM_FIELDS = frozenset(
-    {
-        "offering",
-        "category",
-        "name",
-        "slug",
-        "summary",
-        "description",
-        "picture",
-        "price",
-        "currency",
-        "delivery_days",
-        "form",
-        "organizations",
-        "roles",
-        "allow_on_behalf",
-        "ticket_category",
-        "fulfilment_team",
-        "is_active",
-        "position",
-    }
-)
+
+def _editable_fields(model: type[models.Model]) -> frozenset[str]:
+    return frozenset(
+        field.name
+        for field in model._meta.get_fields()
+        if not field.auto_created and getattr(field, "editable", False)
+    )
+
+
+# What a caller may set: the model's editable fields (not the version, not the timestamps).
+ITEM_FIELDS = _editable_fields(CatalogItem)
 ITEM_RELATIONS = {
     "offering": Offering,
     "category": CatalogCategory,
     "ticket_category": Category,
     "fulfilment_team": Team,
 }
-CATEGORY_FIELDS = frozenset({"name", "slug", "description", "position"})
-GROUP_FIELDS = frozenset({"name", "description", "members"})
-STEP_FIELDS = frozenset(
-    {"position", "name", "kind", "group", "person", "required", "remind_after_hours", "escalate_after_hours"}
-)
-TASK_FIELDS = frozenset({"stage", "name", "instructions", "team", "target_minutes"})
+CATEGORY_FIELDS = _editable_fields(CatalogCategory)
+GROUP_FIELDS = _editable_fields(ApprovalGroup)
+STEP_FIELDS = _editable_fields(ApprovalStep) - {"item"}
+TASK_FIELDS = _editable_fields(TaskTemplate) - {"item"}
 # Keys a client may echo back from what it read; they do not describe the new list.
 ECHOED_KEYS = frozenset({"id", "pk", "item", "version", "created_at", "updated_at"})
 # Reminders and escalation of an approval step: a quarter of a year is the longest sensible wait.
@@ -168,6 +157,42 @@ def _save(instance: models.Model, *, prefix: str = "", field: str | None = None)
     instance.save()
 
 
+def _lock(instance: models.Model, *, expected_version: int | None) -> None:
+    """Refuse a stale ``expected_version``, then hold the row (PostgreSQL's row lock, SQLite's
+    write lock) and take its current version, so the save that follows counts from it."""
+    check_version(instance=instance, expected_version=expected_version)
+    current = (
+        type(instance)
+        ._default_manager.select_for_update()
+        .filter(pk=instance.pk)
+        .order_by("pk")
+        .values_list("version", flat=True)
+        .first()
+    )
+    if current is None:
+        raise ServiceError(
+            f"This {instance._meta.verbose_name} was deleted meanwhile.", code="not_found", field="version"
+        )
+    instance.version = current
+
+
+@contextmanager
+def _restored_on_error(instance: models.Model) -> Iterator[None]:
+    """A refused change leaves the caller's instance as stored (a form shows it again), and a
+    picture it stored goes again."""
+    stored_picture = getattr(instance, "picture", None)
+    stored_picture = stored_picture.name if stored_picture else ""
+    try:
+        yield
+    except Exception:
+        picture = getattr(instance, "picture", None)
+        if picture and picture.name != stored_picture and getattr(picture, "_committed", False):
+            picture.storage.delete(picture.name)
+        if instance.pk is not None and type(instance)._default_manager.filter(pk=instance.pk).exists():
+            instance.refresh_from_db()
+        raise
+
+
 # --- categories ---------------------------------------------------------------------------------
 def category_save(
     *,
@@ -184,9 +209,9 @@ def category_save(
         ensure_allowed(actor=actor, action="change", instance=category)
     unknown = _unknown_keys(data, CATEGORY_FIELDS)
     _refuse({name: [f"Categories have no field {name!r}."] for name in unknown}, code="unknown_field")
-    with transaction.atomic(), acting(actor=actor):
+    with _restored_on_error(category), transaction.atomic(), acting(actor=actor):
         if category.pk:
-            check_version(instance=category, expected_version=expected_version)
+            _lock(category, expected_version=expected_version)
         for name, value in data.items():
             setattr(category, name, value)
         category.slug = _slug_for(category, model=CatalogCategory, what="category")
@@ -250,9 +275,9 @@ def item_save(
         ensure_allowed(actor=actor, action="change", instance=item)
     values, organizations = _item_values(data)
     old_picture = item.picture.name if item.picture else ""
-    with transaction.atomic(), acting(actor=actor):
+    with _restored_on_error(item), transaction.atomic(), acting(actor=actor):
         if not creating:
-            check_version(instance=item, expected_version=expected_version)
+            _lock(item, expected_version=expected_version)
         for name, value in values.items():
             setattr(item, name, value)
         item.slug = _slug_for(item, model=CatalogItem, what="item")
@@ -400,7 +425,7 @@ def _picture(value: Any) -> Any:
         raise ServiceError("The picture file is empty.")
     try:
         with Image.open(value) as image:
-            image_format = image.format
+            image_format, (width, height) = image.format, image.size
             image.verify()
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         raise ServiceError(f"{name or 'The file'} is not a picture: use PNG, JPEG, WebP or GIF.") from None
@@ -408,8 +433,12 @@ def _picture(value: Any) -> Any:
         value.seek(0)
     if image_format not in PICTURE_EXTENSIONS:
         raise ServiceError(f"{image_format} pictures are not accepted: use PNG, JPEG, WebP or GIF.")
+    if max(width, height) > MAX_PICTURE_SIDE:
+        raise ServiceError(
+            f"The picture is {width}×{height} pixels; make it at most {MAX_PICTURE_SIDE} pixels on each side."
+        )
     # Stored under a random name: an uploaded name never becomes a path.
-    value.name = uuid.uuid4().hex[:PICTURE_FOLDER_NAME_LENGTH] + PICTURE_EXTENSIONS[image_format]
+    value.name = uuid.uuid4().hex + PICTURE_EXTENSIONS[image_format]
     return value
 
 
@@ -441,13 +470,11 @@ def item_delete(*, actor: User, item: CatalogItem, expected_version: int | None 
 def _definition_lock(
     *, actor: User, item: CatalogItem, model: type[models.Model], expected_version: int | None
 ) -> None:
-    """Checks and locks before an item's steps or plan are replaced; bumps the item's version so
-    that two people editing the same item's definition cannot overwrite each other."""
+    """Checks and locks before an item's steps or plan are replaced. The item's version goes up
+    with the change, so two people editing the same item's definition cannot overwrite each other."""
     ensure_allowed(actor=actor, action="change", instance=item)
     ensure_allowed(actor=actor, action="change", model=model)
-    check_version(instance=item, expected_version=expected_version)
-    # Serialises concurrent replacements of the same list (the row lock on PostgreSQL).
-    CatalogItem.objects.select_for_update().filter(pk=item.pk).order_by("pk").values_list("pk").first()
+    _lock(item, expected_version=expected_version)
 
 
 def _list_of_dicts(value: Any, *, what: str, field: str, limit: int) -> list[dict[str, Any]]:
@@ -480,28 +507,9 @@ def approval_steps_save(
     needing more approvals than the group has active members, a person step without an active
     person, more than one approval from a single approver, a service-owner step on a service
     without an owner. ``expected_version`` (the item's) guards against a concurrent edit."""
-    entries = _list_of_dicts(steps, what="approval steps", field="steps", limit=MAX_APPROVAL_STEPS)
-    errors: list[str] = []
-    positions = [entry.get("position") for entry in entries]
-    if any(position not in (None, "") for position in positions):
-        given = [_as_id(position) for position in positions]
-        if sorted(p for p in given if p is not None) != list(range(1, len(entries) + 1)) or None in given:
-            shown = ", ".join(str(position) for position in positions)
-            errors.append(
-                f"Step positions must run 1 to {len(entries)} without gaps or repeats (got {shown})."
-            )
-        else:
-            entries = [
-                entry for _, entry in sorted(zip(given, entries, strict=True), key=lambda pair: pair[0])
-            ]
-    prepared = []
-    for position, entry in enumerate(entries, start=1):
-        values, messages = _step_values(item=item, entry=entry)
-        errors.extend(f"Step {position}: {message}" for message in messages)
-        prepared.append(values)
-    _refuse({"steps": errors})
     with transaction.atomic(), acting(actor=actor):
         _definition_lock(actor=actor, item=item, model=ApprovalStep, expected_version=expected_version)
+        prepared = _steps_prepared(item=item, steps=steps)
         existing = {step.position: step for step in item.approval_steps.all()}
         # The steps beyond the new list's end go first: positions are unique per item.
         for position, step in sorted(existing.items()):
@@ -516,6 +524,36 @@ def approval_steps_save(
             saved.append(step)
         item.save(update_fields=["updated_at"])
     return saved
+
+
+def _steps_prepared(*, item: CatalogItem, steps: Any) -> list[dict[str, Any]]:
+    """The steps' field values in order, or every problem at once, each naming its step."""
+    entries = _list_of_dicts(steps, what="approval steps", field="steps", limit=MAX_APPROVAL_STEPS)
+    errors: list[str] = []
+    positions = [entry.get("position") for entry in entries]
+    if any(position not in (None, "") for position in positions):
+        given = [_as_id(position) for position in positions]
+        if None in given or sorted(given) != list(range(1, len(entries) + 1)):
+            shown = ", ".join(str(position) for position in positions)
+            errors.append(
+                f"Step positions must run 1 to {len(entries)} without gaps or repeats (got {shown})."
+            )
+        else:
+            entries = [
+                entry for _, entry in sorted(zip(given, entries, strict=True), key=lambda pair: pair[0])
+            ]
+    # Held until the steps are written: a group cannot lose members under a step being saved.
+    group_ids = [_as_id(entry.get("group")) for entry in entries if entry.get("kind") == ApproverKind.GROUP]
+    list(
+        ApprovalGroup.objects.select_for_update().filter(pk__in=[pk for pk in group_ids if pk]).order_by("pk")
+    )
+    prepared = []
+    for position, entry in enumerate(entries, start=1):
+        values, messages = _step_values(item=item, entry=entry)
+        errors.extend(f"Step {position}: {message}" for message in messages)
+        prepared.append(values)
+    _refuse({"steps": errors})
+    return prepared
 
 
 def _step_values(*, item: CatalogItem, entry: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -538,13 +576,14 @@ def _step_values(*, item: CatalogItem, entry: dict[str, Any]) -> tuple[dict[str,
         "person": None,
     }
     for name in ("remind_after_hours", "escalate_after_hours"):
-        if entry.get(name) not in (None, ""):
-            hours = _as_id(entry[name])
-            if hours is None or not 0 <= hours <= MAX_WAIT_HOURS:
-                messages.append(
-                    f"{name.replace('_', ' ')} must be a whole number of hours from 0 to {MAX_WAIT_HOURS}."
-                )
-            values[name] = hours if hours is not None else 0
+        # Replacing the list: a value left out is the default, not what the old step had.
+        given = entry.get(name)
+        hours = _as_id(ApprovalStep._meta.get_field(name).default if given in (None, "") else given)
+        if hours is None or not 0 <= hours <= MAX_WAIT_HOURS:
+            messages.append(
+                f"{name.replace('_', ' ')} must be a whole number of hours from 0 to {MAX_WAIT_HOURS}."
+            )
+        values[name] = hours if hours is not None else 0
     if kind in SINGLE_APPROVER_KINDS and required != 1:
         who = ApproverKind(kind).label.lower()
         messages.append(f"{who} is one person, so it can give only 1 approval, not {required}.")
@@ -585,6 +624,25 @@ def task_plan_save(
 ) -> list[TaskTemplate]:
     """Replace the item's fulfilment plan with ``tasks`` (``team`` by id). Stages run in order
     and must be numbered 1, 2, 3… without gaps; the tasks of a stage run in parallel."""
+    with transaction.atomic(), acting(actor=actor):
+        _definition_lock(actor=actor, item=item, model=TaskTemplate, expected_version=expected_version)
+        prepared = _tasks_prepared(tasks)
+        existing = list(item.task_templates.order_by("pk"))
+        for template in existing[len(prepared) :]:
+            template.delete()
+        saved = []
+        for position, values in enumerate(prepared, start=1):
+            template = existing[position - 1] if position <= len(existing) else TaskTemplate(item=item)
+            for name, value in values.items():
+                setattr(template, name, value)
+            _save(template, prefix=f"Task {position}: ", field="tasks")
+            saved.append(template)
+        item.save(update_fields=["updated_at"])
+    return sorted(saved, key=lambda template: (template.stage, template.pk))
+
+
+def _tasks_prepared(tasks: Any) -> list[dict[str, Any]]:
+    """The tasks' field values in order, or every problem at once, each naming its task."""
     entries = _list_of_dicts(tasks, what="tasks", field="tasks", limit=MAX_TASKS)
     errors: list[str] = []
     prepared = []
@@ -599,20 +657,7 @@ def task_plan_save(
             f"Stages run in order 1, 2, 3… without gaps: no task is in stage {', '.join(map(str, missing))}."
         )
     _refuse({"tasks": errors})
-    with transaction.atomic(), acting(actor=actor):
-        _definition_lock(actor=actor, item=item, model=TaskTemplate, expected_version=expected_version)
-        existing = list(item.task_templates.order_by("pk"))
-        for template in existing[len(prepared) :]:
-            template.delete()
-        saved = []
-        for position, values in enumerate(prepared, start=1):
-            template = existing[position - 1] if position <= len(existing) else TaskTemplate(item=item)
-            for name, value in values.items():
-                setattr(template, name, value)
-            _save(template, prefix=f"Task {position}: ", field="tasks")
-            saved.append(template)
-        item.save(update_fields=["updated_at"])
-    return sorted(saved, key=lambda template: (template.stage, template.pk))
+    return prepared
 
 
 def _task_values(entry: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -676,9 +721,9 @@ def approval_group_save(
         if messages:
             errors["members"] = messages
     _refuse(errors)
-    with transaction.atomic(), acting(actor=actor):
+    with _restored_on_error(group), transaction.atomic(), acting(actor=actor):
         if not creating:
-            check_version(instance=group, expected_version=expected_version)
+            _lock(group, expected_version=expected_version)
         for name in ("name", "description"):
             if name in data:
                 setattr(group, name, str(data[name] or "").strip())
