@@ -11,6 +11,8 @@ class CatalogConfig(AppConfig):
     verbose_name = "Request catalogue"
 
     def ready(self) -> None:
-        from opsdesk.catalog import permissions, tasks  # noqa: F401  (tasks register the approval sweep)
+        from opsdesk.catalog import permissions, receivers, tasks  # noqa: F401  (tasks register the sweep)
 
         permissions.register()
+        # A request's ticket resolved or cancelled by hand keeps its request consistent.
+        receivers.connect()
