@@ -120,7 +120,9 @@ def test_a_condition_on_a_later_field_is_refused_so_there_are_no_cycles():
             {"key": "b", "label": "B", "type": "text", "show_if": {"field": "a", "in": ["x"]}},
         ]
     )
-    assert problems == ['Field 1 ("a"): show_if refers to "b", which is not an earlier field.']
+    assert problems == [
+        'Field 1 ("a"): show_if refers to "b", which is not an earlier field (it comes after this one).'
+    ]
 
 
 def test_a_condition_on_itself_is_refused():

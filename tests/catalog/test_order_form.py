@@ -279,6 +279,17 @@ def test_an_empty_form_orders_with_no_answers(requester):
     assert form.cleaned_data["requested_for"] == requester
 
 
+def test_a_saved_form_that_no_longer_passes_shows_and_refuses_orders(requester):
+    item = CatalogItemFactory(form=[{"key": "a", "label": "A", "type": "text"}, {"key": "a", "label": "B"}])
+    form = OrderForm(item, requester=requester)
+    assert list(form.fields) == ["requested_for"]
+    form = post(item, requester, {})
+    assert not form.is_valid()
+    assert (
+        "needs repair" in form.non_field_errors()[0] and '"a" is already used' in form.non_field_errors()[0]
+    )
+
+
 # --- order_form.js in a real browser ------------------------------------------------------------
 
 CHROMIUM = os.environ.get("OPSDESK_CHROMIUM", "/usr/bin/chromium")

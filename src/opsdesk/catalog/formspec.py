@@ -13,6 +13,8 @@ import datetime
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from opsdesk.accounts.models import User
@@ -55,6 +57,16 @@ ATTACHMENT_ID = "attachment"
 # --- the definition ---------------------------------------------------------------------------
 
 
+@dataclass
+class _Seen:
+    """What checking a definition has met so far: fields by key (a condition may only refer to
+    these), keys of fields with problems, and every key of the definition (for messages)."""
+
+    all_keys: set[str]
+    earlier: dict[str, dict] = dc_field(default_factory=dict)
+    broken: set[str] = dc_field(default_factory=set)
+
+
 def form_validate(fields: Any) -> list[dict]:
     """The definition, normalised (stripped labels, defaults filled in), or ServiceError
     ``invalid_form`` listing every problem, each naming the field's position and key."""
@@ -66,19 +78,20 @@ def form_validate(fields: Any) -> list[dict]:
         _refuse_form([f"A form has at most {MAX_FORM_FIELDS} fields; this one has {len(fields)}."])
     problems: list[str] = []
     normalised: list[dict] = []
-    earlier: dict[str, dict] = {}
-    broken: set[str] = set()
+    seen = _Seen(
+        all_keys={raw.get("key") for raw in fields if isinstance(raw, dict) and _is_key(raw.get("key"))}
+    )
     for position, raw in enumerate(fields, start=1):
-        field, field_problems = _field_validate(position, raw, earlier, broken)
+        field, field_problems = _field_validate(position, raw, seen)
         problems.extend(field_problems)
         normalised.append(field)
         key = field["key"]
-        if isinstance(key, str) and KEY_PATTERN.match(key) and key not in earlier:
+        if _is_key(key) and key not in seen.earlier:
             # A broken field still counts as earlier (so its dependants are not also reported as
             # referring to a missing field); conditions on it are then checked no further.
-            earlier[key] = field
+            seen.earlier[key] = field
             if field_problems:
-                broken.add(key)
+                seen.broken.add(key)
     if problems:
         _refuse_form(problems)
     return normalised
@@ -91,9 +104,7 @@ def _refuse_form(problems: list[str]) -> None:
     raise ServiceError(message, code="invalid_form", field="form", errors={"form": problems})
 
 
-def _field_validate(
-    position: int, raw: Any, earlier: dict[str, dict], broken: set[str]
-) -> tuple[dict, list[str]]:
+def _field_validate(position: int, raw: Any, seen: _Seen) -> tuple[dict, list[str]]:
     if not isinstance(raw, dict):
         problem = f"Field {position}: must be an object with a key, a label and a type."
         return {"key": None, "type": None}, [problem]
@@ -117,7 +128,7 @@ def _field_validate(
         )
     elif key in RESERVED_KEYS:
         refuse(f'the key "{key}" is reserved by the order page; choose another.')
-    elif key in earlier:
+    elif key in seen.earlier:
         refuse(f'the key "{key}" is already used by an earlier field; keys must be unique.')
 
     field_type = raw.get("type")
@@ -169,7 +180,7 @@ def _field_validate(
         _choice_properties(raw, field, refuse)
 
     if "show_if" in raw:
-        _condition_validate(raw["show_if"], field, earlier, broken, refuse)
+        _condition_validate(raw["show_if"], field, seen, refuse)
     return field, problems
 
 
@@ -227,18 +238,17 @@ def _choice_properties(raw: dict, field: dict, refuse) -> None:
     field["choices"] = cleaned
 
 
-def _condition_validate(
-    condition: Any, field: dict, earlier: dict[str, dict], broken: set[str], refuse
-) -> None:
+def _condition_validate(condition: Any, field: dict, seen: _Seen, refuse) -> None:
     if not isinstance(condition, dict) or set(condition) != {"field", "in"}:
         refuse('show_if must be {"field": <an earlier key>, "in": [values]}.')
         return
     target_key, values = condition["field"], condition["in"]
-    target = earlier.get(target_key) if isinstance(target_key, str) else None
+    target = seen.earlier.get(target_key) if isinstance(target_key, str) else None
     if target is None:
-        refuse(f"show_if refers to {_shown(target_key)}, which is not an earlier field.")
+        after = " (it comes after this one)" if target_key in seen.all_keys else ""
+        refuse(f"show_if refers to {_shown(target_key)}, which is not an earlier field{after}.")
         return
-    if target_key in broken:
+    if target_key in seen.broken:
         field["show_if"] = {"field": target_key, "in": values}
         return
     if target["type"] not in CONDITION_TYPES:
@@ -563,6 +573,10 @@ def answers_markdown(form: list[dict], answers: Mapping) -> str:
 
 
 # --- small helpers ----------------------------------------------------------------------------
+
+
+def _is_key(value: Any) -> bool:
+    return isinstance(value, str) and bool(KEY_PATTERN.match(value))
 
 
 def _strip_nul(text: str) -> str:

@@ -121,8 +121,15 @@ class OrderForm(forms.Form):
         super().__init__(data=data, files=files)
         self.item = item
         self.requester = requester
-        self.definition = form_validate(item.form or [])
+        try:
+            self.definition = form_validate(item.form or [])
+            self.definition_error = ""
+        except ServiceError as exc:
+            # Saved forms are checked on save; one that no longer passes (older rules) must not
+            # break the item's page: it shows, and ordering is refused with the reason.
+            self.definition, self.definition_error = [], exc.message
         self._people_choices: list[tuple[str, str]] | None = None
+        self._service_choices: list[tuple[str, str]] | None = None
         self._answers: dict | None = None
         self._files: dict | None = None
         for spec in self.definition:
@@ -183,13 +190,16 @@ class OrderForm(forms.Form):
         return self._people_choices
 
     def _services(self) -> list[tuple[str, str]]:
-        services = (
-            Service.objects.restrict(self.requester, "view")
-            .filter(stage=Stage.CATALOGUE)
-            .order_by("name")
-            .values_list("pk", "name")[:MAX_SERVICES_LISTED]
-        )
-        return [(str(pk), name) for pk, name in services]
+        """Services in the catalogue (not planned, not retired), by name. One query."""
+        if self._service_choices is None:
+            services = (
+                Service.objects.restrict(self.requester, "view")
+                .filter(stage=Stage.CATALOGUE)
+                .order_by("name")
+                .values_list("pk", "name")[:MAX_SERVICES_LISTED]
+            )
+            self._service_choices = [(str(pk), name) for pk, name in services]
+        return self._service_choices
 
     def _requested_for_field(self) -> forms.Field:
         """Who the order is for: oneself; colleagues of one's organisation when the item
@@ -229,6 +239,11 @@ class OrderForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        if self.definition_error:
+            self.add_error(
+                None, f"This item's form needs repair by the service desk: {self.definition_error}"
+            )
+            return cleaned
         data: dict[str, Any] = {}
         uploads: dict[str, Any] = {}
         for spec in self.definition:
