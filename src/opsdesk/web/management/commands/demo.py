@@ -7,7 +7,7 @@ from django.db import transaction
 from opsdesk.core.audit import acting
 from opsdesk.core.choices import Channel
 from opsdesk.core.search import reindex
-from opsdesk.web.demo import knowledge, learning, mail, people, portfolio, sla, tickets
+from opsdesk.web.demo import catalog, knowledge, learning, mail, people, portfolio, sla, tickets
 
 
 class Command(BaseCommand):
@@ -23,6 +23,7 @@ class Command(BaseCommand):
                 mail.load_mailboxes(admin)
                 knowledge.load_articles(admin)
                 learning.load_learning(admin)
+                catalog.load_catalog(admin)
                 timed = sla.load_service_levels(admin, progress=self._progress)
                 if added:
                     # The history was bulk-loaded past the index's save hooks: index it once.
