@@ -41,6 +41,7 @@ class CatalogItemFactory(factory.django.DjangoModelFactory):
 class ApprovalGroupFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ApprovalGroup
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Approvers {n}")
 

@@ -4,6 +4,7 @@ and a request kept consistent when an agent moves its ticket directly."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -73,7 +74,7 @@ def test_the_first_stage_opens_in_parallel_and_the_ticket_goes_to_the_fulfilment
     assert tasks["Create the accounts"].state == TaskState.OPEN
     assert tasks["Hand it over"].state == TaskState.WAITING
     assert tasks["Hand it over"].due_at is None
-    assert all(task.number.startswith("TASK") for task in tasks.values())
+    assert all(re.fullmatch(r"TASK\d{7}", task.number) for task in tasks.values())
     assert len({task.number for task in tasks.values()}) == 3
     ticket = request.ticket
     assert ticket.assigned_team == laptop.fulfilment_team

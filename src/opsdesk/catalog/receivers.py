@@ -30,7 +30,7 @@ def ticket_settled(sender: Any, ticket: Ticket, **kwargs: Any) -> None:
     if ticket.type != TicketType.REQUEST or ticket.status not in SETTLING_STATUSES or catalogue_is_moving():
         return
     request = (
-        CatalogRequest.objects.select_for_update()
+        CatalogRequest.objects.select_for_update(of=("self",))
         .select_related("ticket", "item")
         .filter(ticket_id=ticket.pk, state__in=OPEN_REQUEST_STATES)
         .order_by("pk")

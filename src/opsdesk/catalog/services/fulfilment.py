@@ -37,6 +37,9 @@ from opsdesk.tickets.services import ticket_assign, ticket_transition
 from opsdesk.tickets.services.lifecycle import next_number, record_event
 
 TASK_NUMBER_PREFIX = "TASK"
+# The desk's number sequences are keyed by three letters (``NumberSequence.prefix``): tasks
+# count on "TSK" and show as TASK0001001.
+TASK_SEQUENCE = "TSK"
 MAX_NOTE_LENGTH = 10_000
 
 # Set while the catalogue's own services move a request's ticket, so that the receiver that
@@ -56,6 +59,11 @@ def catalogue_moves_ticket() -> Iterator[None]:
 
 def catalogue_is_moving() -> bool:
     return _catalogue_moving.get()
+
+
+def task_number() -> str:
+    """The next fulfilment task number (TASK0001001). Call inside the creating transaction."""
+    return TASK_NUMBER_PREFIX + next_number(TASK_SEQUENCE)[len(TASK_SEQUENCE) :]
 
 
 # --- time ------------------------------------------------------------------------------------
@@ -78,7 +86,7 @@ def _service_hours(request: CatalogRequest):
 def _lock(request: CatalogRequest) -> CatalogRequest:
     """Re-read the request under a row lock (serialises every decision and task move on it)."""
     return (
-        CatalogRequest.objects.select_for_update()
+        CatalogRequest.objects.select_for_update(of=("self",))
         .select_related("ticket", "item__offering__service__service_hours", "item__fulfilment_team")
         .order_by("pk")
         .get(pk=request.pk)
@@ -158,7 +166,7 @@ def fulfilment_start(
             for template in templates:
                 RequestTask.objects.create(
                     request=request,
-                    number=next_number(TASK_NUMBER_PREFIX),
+                    number=task_number(),
                     stage=template.stage,
                     name=template.name,
                     instructions=template.instructions,
