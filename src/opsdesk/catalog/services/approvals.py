@@ -305,6 +305,8 @@ def approval_decide(
     reason) or waits for more decisions. Serialised per request; a decided approval refuses a
     second decision with ``already_decided``."""
     now = _now(now)
+    if actor.is_read_only:
+        raise NotAllowed("Auditors read; they do not decide approvals.")
     if decision not in Decision.values:
         raise ServiceError("Decide with approve or reject.", code="invalid", field="decision")
     comment = str(comment or "").replace("\x00", "").strip()
