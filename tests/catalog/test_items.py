@@ -572,3 +572,15 @@ def test_a_poster_sized_picture_is_refused(manager, settings, tmp_path):
     with pytest.raises(ServiceError) as refused:
         item_save(actor=manager, data=item_data(picture=picture("PNG", "wide.png", size=(5000, 10))))
     assert "5000×10" in error_text(refused, "picture")
+
+
+def test_moving_an_item_to_a_service_without_owner_keeps_its_owner_step_possible(manager, make_user, item):
+    service = item.offering.service
+    service.owner = make_user(Role.SERVICE_OWNER)
+    service.save()
+    approval_steps_save(actor=manager, item=item, steps=[{"kind": ApproverKind.SERVICE_OWNER}])
+    ownerless = OfferingFactory()
+    with pytest.raises(ServiceError) as refused:
+        item_save(actor=manager, item=item, data={"offering": ownerless.pk})
+    assert "no active owner" in error_text(refused, "offering")
+    assert CatalogItem.objects.get(pk=item.pk).offering_id == item.offering_id != ownerless.pk

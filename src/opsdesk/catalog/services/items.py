@@ -281,6 +281,8 @@ def item_save(
         for name, value in values.items():
             setattr(item, name, value)
         item.slug = _slug_for(item, model=CatalogItem, what="item")
+        if not creating and "offering" in values:
+            _check_owner_still_approves(item)
         try:
             # A savepoint: a slug taken by a concurrent save is a clear error, not a broken transaction.
             with transaction.atomic():
@@ -301,6 +303,19 @@ def item_save(
             storage = item.picture.storage
             transaction.on_commit(lambda: storage.delete(old_picture))
     return item
+
+
+def _check_owner_still_approves(item: CatalogItem) -> None:
+    """Moving an item to another service must not strand its service-owner approval step."""
+    service = item.offering.service if item.offering_id else None
+    if service is None or (service.owner_id and service.owner.is_active):
+        return
+    if item.approval_steps.filter(kind=ApproverKind.SERVICE_OWNER).exists():
+        message = (
+            f"{item.name} needs the service owner's approval, and {service.name} has no active owner: "
+            "record one, or change the approval steps first."
+        )
+        raise ServiceError(message, code="invalid", field="offering", errors={"offering": [message]})
 
 
 def _item_values(data: dict[str, Any]) -> tuple[dict[str, Any], list[int] | None]:
