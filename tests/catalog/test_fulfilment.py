@@ -5,14 +5,17 @@ and a request kept consistent when an agent moves its ticket directly."""
 from __future__ import annotations
 
 import re
+import threading
 from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from django.db import connection, connections
 
 from opsdesk.accounts.choices import Role
 from opsdesk.catalog import receivers
-from opsdesk.catalog.choices import RequestState, TaskState
+from opsdesk.catalog.choices import ApproverKind, Decision, RequestState, TaskState
+from opsdesk.catalog.services.approvals import approval_decide
 from opsdesk.catalog.services.fulfilment import task_assign, task_cancel, task_complete, task_start
 from opsdesk.catalog.services.ordering import request_order
 from opsdesk.core.exceptions import ConcurrencyConflict, NotAllowed, ServiceError
@@ -20,7 +23,7 @@ from opsdesk.tickets.choices import EventKind, ResolutionCode, Status
 from opsdesk.tickets.models import Survey
 from opsdesk.tickets.services import ticket_transition
 from tests.accounts.factories import OrganizationFactory
-from tests.catalog.factories import CatalogItemFactory, TaskTemplateFactory, team_with
+from tests.catalog.factories import ApprovalStepFactory, CatalogItemFactory, TaskTemplateFactory, team_with
 from tests.portfolio.factories import CalendarFactory
 
 pytestmark = pytest.mark.django_db
@@ -261,3 +264,61 @@ def test_the_catalogue_resolving_its_own_ticket_is_not_settled_twice(requester, 
         "settled on its ticket" in e.data.get("summary", "")
         for e in request.ticket.events.filter(kind=EventKind.TASK)
     )
+
+
+# --- after approval ---------------------------------------------------------------------------------
+def test_fulfilment_starts_when_the_manager_approves(make_user, hardware_agent):
+    org = OrganizationFactory()
+    manager = make_user(organization=org)
+    person = make_user(organization=org, manager=manager)
+    item = CatalogItemFactory()
+    ApprovalStepFactory(item=item, position=1, kind=ApproverKind.MANAGER)
+    TaskTemplateFactory(item=item, team=team_with(hardware_agent), name="Prepare")
+    request = order(person, item)
+    assert not request.tasks.exists() and request.ticket.status == Status.NEW
+    approval_decide(
+        actor=manager, approval=request.approvals.get(), decision=Decision.APPROVE, comment="Fine"
+    )
+    request.refresh_from_db()
+    assert request.state == RequestState.IN_FULFILMENT and request.approved_at is not None
+    assert request.tasks.get().state == TaskState.OPEN
+    request.ticket.refresh_from_db()
+    assert request.ticket.status == Status.IN_PROGRESS
+
+
+# --- two agents at once -------------------------------------------------------------------------------
+@pytest.mark.django_db(transaction=True)
+def test_two_agents_finishing_the_last_two_parallel_tasks_open_the_next_stage_once(
+    requester, laptop, hardware_agent, access_agent
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises every write: no two completions run at once")
+    receivers.connect()
+    request = order(requester, laptop)
+    pairs = [
+        (hardware_agent, task_named(request, "Prepare the laptop")),
+        (access_agent, task_named(request, "Create the accounts")),
+    ]
+    barrier = threading.Barrier(len(pairs))
+    outcomes: list[str] = []
+
+    def run(agent, task) -> None:
+        try:
+            barrier.wait()
+            task_complete(actor=agent, task=task)
+            outcomes.append("done")
+        except Exception as error:  # the test reports whatever went wrong
+            outcomes.append(repr(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=pair) for pair in pairs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes == ["done", "done"]
+    hand_over = task_named(request, "Hand it over")
+    assert hand_over.state == TaskState.OPEN
+    lines = [e.data.get("summary", "") for e in request.ticket.events.filter(kind=EventKind.TASK)]
+    assert sum("Stage 2 opened" in line for line in lines) == 1

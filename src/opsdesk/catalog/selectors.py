@@ -84,7 +84,7 @@ def _person(user: User | None) -> dict[str, Any] | None:
 def request_progress(*, request: CatalogRequest) -> dict[str, Any]:
     """Where a request stands, in one dict the requester's panel (and the API) renders:
     its approval steps with each approver's decision, its fulfilment stages with their tasks,
-    and how far along it is. Three queries, whatever the size of the plan."""
+    and how far along it is. Two queries, whatever the size of the plan."""
     approvals = list(request.approvals.select_related("approver", "delegated_from").order_by("step", "pk"))
     tasks = list(request.tasks.select_related("team", "assignee").order_by("stage", "pk"))
     steps: dict[int, dict[str, Any]] = {}

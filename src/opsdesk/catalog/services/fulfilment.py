@@ -148,46 +148,52 @@ def fulfilment_start(
 
     The ticket goes to ``item.fulfilment_team`` (else the first task's team) and is put in
     progress. Called once the approvals are through (or at ordering, without approval steps);
-    a second call does nothing."""
+    once the tasks exist, a second call does nothing."""
     now = now or timezone.now()
     with transaction.atomic(), catalogue_moves_ticket():
-        request = _lock(request)
-        if request.state not in (RequestState.AWAITING_APPROVAL, RequestState.IN_FULFILMENT):
+        locked = _lock(request)
+        if locked.state not in (RequestState.AWAITING_APPROVAL, RequestState.IN_FULFILMENT):
             raise ServiceError(
-                f"A {request.get_state_display().lower()} request is not fulfilled.", code="request_final"
+                f"A {locked.get_state_display().lower()} request is not fulfilled.", code="request_final"
             )
-        if request.state == RequestState.IN_FULFILMENT and request.tasks.exists():
+        if locked.state == RequestState.IN_FULFILMENT and locked.tasks.exists():
             return
         mover = _ticket_actor(actor)
         with acting(actor=mover):
-            request.state = RequestState.IN_FULFILMENT
-            request.save()
-            templates = list(request.item.task_templates.select_related("team").order_by("stage", "pk"))
-            for template in templates:
-                RequestTask.objects.create(
-                    request=request,
-                    number=task_number(),
-                    stage=template.stage,
-                    name=template.name,
-                    instructions=template.instructions,
-                    team=template.team,
-                    target_minutes=template.target_minutes,
-                    state=TaskState.WAITING,
-                )
-            ticket = request.ticket
-            team = request.item.fulfilment_team or (templates[0].team if templates else None)
-            if team is not None and ticket.status in OPEN_STATUSES and ticket.assigned_team_id != team.pk:
-                ticket = ticket_assign(
-                    actor=mover, ticket=ticket, team=team, reason="Fulfilment of the catalogue request."
-                )
-            if ticket.status in (Status.NEW, Status.ASSIGNED) and ticket.assigned_team_id:
-                ticket = ticket_transition(actor=mover, ticket=ticket, to=Status.IN_PROGRESS)
-            if not templates:
-                _timeline(ticket, actor, f"Fulfilment started by {team.name if team else 'the service desk'}")
-                return
-            first = templates[0].stage
-            opened = _open_stage(request=request, stage=first, now=now)
-            _timeline(ticket, actor, f"Fulfilment started. {_stage_summary(first, opened)}")
+            locked.state = RequestState.IN_FULFILMENT
+            locked.save()
+            _start(request=locked, actor=actor, mover=mover, now=now)
+    # The caller (an approval decision, the order) goes on with its own instance.
+    request.state, request.version = locked.state, locked.version
+
+
+def _start(*, request: CatalogRequest, actor: User | None, mover: User, now: datetime) -> None:
+    templates = list(request.item.task_templates.select_related("team").order_by("stage", "pk"))
+    for template in templates:
+        RequestTask.objects.create(
+            request=request,
+            number=task_number(),
+            stage=template.stage,
+            name=template.name,
+            instructions=template.instructions,
+            team=template.team,
+            target_minutes=template.target_minutes,
+            state=TaskState.WAITING,
+        )
+    ticket = request.ticket
+    team = request.item.fulfilment_team or (templates[0].team if templates else None)
+    if team is not None and ticket.status in OPEN_STATUSES and ticket.assigned_team_id != team.pk:
+        ticket = ticket_assign(
+            actor=mover, ticket=ticket, team=team, reason="Fulfilment of the catalogue request."
+        )
+    if ticket.status in (Status.NEW, Status.ASSIGNED) and ticket.assigned_team_id:
+        ticket = ticket_transition(actor=mover, ticket=ticket, to=Status.IN_PROGRESS)
+    if not templates:
+        _timeline(ticket, actor, f"Fulfilment started by {team.name if team else 'the service desk'}")
+        return
+    first = templates[0].stage
+    opened = _open_stage(request=request, stage=first, now=now)
+    _timeline(ticket, actor, f"Fulfilment started. {_stage_summary(first, opened)}")
 
 
 # --- working a task ----------------------------------------------------------------------------
