@@ -11,7 +11,11 @@ import pytest
 import time_machine
 
 from opsdesk.catalog.choices import ApprovalState, RequestState
-from opsdesk.catalog.services.approvals import approvals_sweep
+from opsdesk.catalog.services.approvals import approval_decide, approvals_sweep
+from opsdesk.catalog.tasks import sweep_approvals
+from opsdesk.core.choices import JobStatus
+from opsdesk.core.models import Job, Schedule
+from opsdesk.core.scheduler import schedules_sync
 from tests.catalog.approval_factories import make_item, manager_step, order, people, person_step
 from tests.core.test_jobs_and_scheduler import run_queued_tasks
 
@@ -87,8 +91,6 @@ def test_each_step_mails_its_approvers_when_it_opens(smtp_server, people):
     request = order(make_item(people, manager_step(), person_step(finance)), people.requester)
     run_queued_tasks()
     assert [m["To"] for m in approval_mails(smtp_server)] == [people.manager.email]
-    from opsdesk.catalog.services.approvals import approval_decide
-
     first = request.approvals.get(step=1)
     approval_decide(actor=people.manager, approval=first, decision="approve")
     run_queued_tasks()
@@ -149,8 +151,26 @@ def test_an_approval_that_cannot_be_escalated_mails_the_fulfilment_team_lead(smt
 
 def test_a_decided_approval_is_not_mailed(smtp_server, people):
     request = order(make_item(people, manager_step()), people.requester)
-    from opsdesk.catalog.services.approvals import approval_decide
-
     approval_decide(actor=people.manager, approval=request.approvals.get(), decision="approve")
     run_queued_tasks()
     assert approval_mails(smtp_server) == []
+
+
+def test_the_scheduled_sweep_job_sends_the_reminder(smtp_server, people):
+    request = order(make_item(people, manager_step(remind_after_hours=1)), people.requester)
+    run_queued_tasks()
+    approval = request.approvals.get()
+    schedules_sync()
+    schedule = Schedule.objects.get(name="catalog-approvals-sweep")
+    assert (schedule.task, schedule.cron) == ("opsdesk.catalog.tasks.sweep_approvals", "*/5 * * * *")
+
+    with time_machine.travel(approval.remind_at + timedelta(minutes=1), tick=False):
+        sweep_approvals.enqueue()
+        run_queued_tasks()
+
+    job = Job.objects.get(name="opsdesk.catalog.tasks.sweep_approvals")
+    assert job.status == JobStatus.SUCCEEDED
+    assert "1 reminded" in job.log
+    assert [m["Subject"] for m in approval_mails(smtp_server)][-1].startswith(
+        f"[{request.ticket.number}] Reminder: approval needed"
+    )

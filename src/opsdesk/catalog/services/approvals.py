@@ -30,7 +30,12 @@ from django.utils import timezone
 from opsdesk.accounts.models import User
 from opsdesk.accounts.services import automation_account
 from opsdesk.catalog.choices import ApprovalState, ApproverKind, Decision, RequestState
-from opsdesk.catalog.constants import APPROVAL_LINK_MAX_AGE_DAYS, SWEEP_BATCH
+from opsdesk.catalog.constants import (
+    APPROVAL_LINK_MAX_AGE_DAYS,
+    DEFAULT_ESCALATE_AFTER_HOURS,
+    DEFAULT_REMIND_AFTER_HOURS,
+    SWEEP_BATCH,
+)
 from opsdesk.catalog.models import Approval, ApprovalDelegation, ApprovalStep, CatalogItem, CatalogRequest
 from opsdesk.catalog.services.fulfilment import catalogue_moves_ticket, fulfilment_start
 from opsdesk.core.audit import acting
@@ -190,8 +195,9 @@ def _open_step(request: CatalogRequest, step: int, now: datetime) -> list[Approv
     _redelegate(approvals, on=timezone.localdate(now), requested_for_id=request.requested_for_id)
     steps = {s.position: s for s in request.item.approval_steps.all()}
     definition = steps.get(step)
-    remind_hours = definition.remind_after_hours if definition else 0
-    escalate_hours = definition.escalate_after_hours if definition else 0
+    # The item's steps may have been redefined since the order: keep the default timings then.
+    remind_hours = definition.remind_after_hours if definition else DEFAULT_REMIND_AFTER_HOURS
+    escalate_hours = definition.escalate_after_hours if definition else DEFAULT_ESCALATE_AFTER_HOURS
     for approval in approvals:
         approval.state = ApprovalState.PENDING
         approval.requested_at = now
@@ -596,6 +602,9 @@ def _as_date(value: Any, field: str, errors: dict[str, list[str]]) -> date | Non
 
 def _as_user(value: Any, field: str, errors: dict[str, list[str]]) -> User | None:
     if isinstance(value, User):
+        if not value.is_active:
+            errors.setdefault(field, []).append(f"{value} is no longer active; choose an active person.")
+            return None
         return value
     try:
         found = User.objects.filter(pk=int(value), is_active=True).first()
@@ -604,6 +613,36 @@ def _as_user(value: Any, field: str, errors: dict[str, list[str]]) -> User | Non
     if found is None:
         errors.setdefault(field, []).append("Choose an active person.")
     return found
+
+
+def _refuse(errors: dict[str, list[str]]) -> None:
+    if errors:
+        field = next(iter(errors))
+        raise ServiceError(errors[field][0], field=field, errors=errors)
+
+
+def _delegation_conflicts(
+    values: dict[str, Any], *, exclude: ApprovalDelegation | None
+) -> dict[str, list[str]]:
+    """Another delegation of the same approver in the period, or the delegate away and
+    handing their own approvals to the approver then."""
+    approver, delegate = values["approver"], values["delegate"]
+    period = {"starts_on__lte": values["ends_on"], "ends_on__gte": values["starts_on"]}
+    others = ApprovalDelegation.objects.filter(approver=approver, **period)
+    if exclude is not None:
+        others = others.exclude(pk=exclude.pk)
+    errors: dict[str, list[str]] = {}
+    clash = others.select_related("delegate").order_by("starts_on").first()
+    if clash is not None:
+        errors["starts_on"] = [
+            f"{approver} already has {clash.delegate} standing in from {clash.starts_on} to "
+            f"{clash.ends_on}; change that delegation or pick other dates."
+        ]
+    if ApprovalDelegation.objects.filter(approver=delegate, delegate=approver, **period).exists():
+        errors["delegate"] = [
+            f"{delegate} is away in that period and has handed their approvals to {approver}."
+        ]
+    return errors
 
 
 def delegation_save(
@@ -636,30 +675,9 @@ def delegation_save(
             errors.setdefault("ends_on", []).append(
                 "This period is over already; choose dates from today on."
             )
-    if approver and starts_on and ends_on and not errors:
-        others = ApprovalDelegation.objects.filter(
-            approver=approver, starts_on__lte=ends_on, ends_on__gte=starts_on
-        )
-        if current is not None:
-            others = others.exclude(pk=current.pk)
-        clash = others.select_related("delegate").first()
-        if clash is not None:
-            errors.setdefault("starts_on", []).append(
-                f"{approver} already has {clash.delegate} standing in from {clash.starts_on} to "
-                f"{clash.ends_on}; change that delegation or pick other dates."
-            )
-        circular = ApprovalDelegation.objects.filter(
-            approver=delegate, delegate=approver, starts_on__lte=ends_on, ends_on__gte=starts_on
-        ).exists()
-        if circular:
-            errors.setdefault("delegate", []).append(
-                f"{delegate} is away in that period and has handed their approvals to {approver}."
-            )
     if approver and approver.pk != actor.pk and not actor.is_manager:
         raise NotAllowed("You arrange your own stand-in; managers arrange other people's.", field="approver")
-    if errors:
-        first = next(iter(errors.values()))[0]
-        raise ServiceError(first, field=next(iter(errors)), errors=errors)
+    _refuse(errors)
     values = {
         "approver": approver,
         "delegate": delegate,
@@ -668,6 +686,10 @@ def delegation_save(
         "reason": reason,
     }
     with transaction.atomic(), acting(actor=actor):
+        # Lock both people (in a fixed order): two overlapping delegations saved at once
+        # cannot both pass the overlap check.
+        list(User.objects.select_for_update().filter(pk__in={approver.pk, delegate.pk}).order_by("pk"))
+        _refuse(_delegation_conflicts(values, exclude=current))
         if current is None:
             saved = record_create(model=ApprovalDelegation, actor=actor, data=values)
             affected = {approver.pk}
