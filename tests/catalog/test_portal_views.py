@@ -579,3 +579,25 @@ def approval_decide_as_manager(approval: Approval) -> None:
     from opsdesk.catalog.services.approvals import approval_decide
 
     approval_decide(actor=approval.approver, approval=approval, decision=Decision.APPROVE)
+
+
+def test_the_inbox_costs_the_same_with_many_orders_waiting(client, rita, mia, acme, laptop):
+    def inbox_queries() -> int:
+        client.get(reverse("catalog:approvals"))
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(reverse("catalog:approvals"))
+        assert response.status_code == 200
+        return len(captured.captured_queries)
+
+    order_laptop(laptop, rita)
+    client.force_login(mia)
+    one = inbox_queries()
+    for _ in range(8):
+        order_laptop(laptop, UserFactory(organization=acme, manager=mia))
+    decided = order_laptop(laptop, rita)
+    client.post(
+        reverse("catalog:approval", args=[pending_of(decided).pk]),
+        {"decision": "reject", "comment": "Not now", "version": pending_of(decided).version},
+    )
+    assert inbox_queries() == one
+    assert client.get(reverse("catalog:approvals")).content.decode().count("data-queue-row") == 9
