@@ -4,6 +4,8 @@ through ``opsdesk.catalog.services``; these only check the shape of what is sent
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Q, QuerySet
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent
@@ -23,6 +25,7 @@ from opsdesk.catalog.models import (
     CatalogRequest,
     RequestTask,
 )
+from opsdesk.catalog.services import ordering
 from opsdesk.core.api.serializers import StaffOnlyFieldsMixin, StrictModelSerializer, _type_error
 from opsdesk.portfolio.models import Offering
 from opsdesk.tickets.models import Category
@@ -291,6 +294,9 @@ class CatalogItemSerializer(StaffOnlyFieldsMixin, StrictModelSerializer):
         choices=Role.choices, component=ROLE_ENUM, help_text="Roles that may order it; empty = every role."
     )
     picture = serializers.ImageField(read_only=True, allow_null=True)
+    expected_at = serializers.SerializerMethodField(
+        help_text="If ordered now, when it is expected (once approved): on a single item, null in lists."
+    )
     approval_steps = ApprovalStepSerializer(many=True, required=False, max_length=MAX_APPROVAL_STEPS)
     task_plan = TaskTemplateSerializer(
         many=True, required=False, source="task_templates", max_length=MAX_TASKS
@@ -310,6 +316,7 @@ class CatalogItemSerializer(StaffOnlyFieldsMixin, StrictModelSerializer):
             "price",
             "currency",
             "delivery_days",
+            "expected_at",
             "form",
             "organizations",
             "roles",
@@ -330,6 +337,11 @@ class CatalogItemSerializer(StaffOnlyFieldsMixin, StrictModelSerializer):
         }
         validators: list = []
 
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_expected_at(self, item: CatalogItem) -> datetime | None:
+        start = self.context.get("expected_from")
+        return None if start is None else ordering.expected_delivery(item=item, start=start)
+
     def get_fields(self):
         fields = super().get_fields()
         request = self.context.get("request")
@@ -342,6 +354,11 @@ class CatalogItemSerializer(StaffOnlyFieldsMixin, StrictModelSerializer):
         ):
             _restrict(fields[name], model, request)
         return fields
+
+
+class ItemPictureSerializer(serializers.Serializer):
+    picture = serializers.FileField(help_text="PNG, JPEG, WebP or GIF, at most 2 MB.")
+    version = serializers.IntegerField(min_value=1, max_value=DB_INT, required=False)
 
 
 # --- orders ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
@@ -142,8 +143,15 @@ class CatalogItemViewSet(RestrictedModelViewSet):
     filterset_class = filtersets.CatalogItemFilterSet
     search_fields = ("name", "summary", "description")
     ordering_fields = ("id", "name", "position", "price")
-    select_related = ("category", "offering")
+    select_related = ("category", "offering__service__service_hours")
     prefetch_related = ("organizations", "approval_steps", "task_templates")
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if self.detail:
+            # The expected date of one item (the service's calendar); lists leave it null.
+            context["expected_from"] = timezone.now()
+        return context
 
     def create_record(self, data: dict[str, Any]) -> CatalogItem:
         return self._save(item=None, data=data, version=None)
@@ -186,6 +194,33 @@ class CatalogItemViewSet(RestrictedModelViewSet):
         # Re-read: the instance's prefetched steps and tasks predate the change.
         super().perform_update(serializer)
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": serializers.ItemPictureSerializer},
+        responses=serializers.CatalogItemSerializer,
+        parameters=[IF_MATCH],
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        request=None,
+        responses={200: serializers.CatalogItemSerializer},
+        parameters=[IF_MATCH],
+    )
+    @action(detail=True, methods=["post", "delete"], parser_classes=[MultiPartParser])
+    def picture(self, request, pk=None):
+        """POST: set the item's picture (PNG, JPEG, WebP or GIF, checked by content and size).
+        DELETE: remove it. Managers; the version read goes in If-Match or the form's ``version``."""
+        item = self.get_object()
+        if request.method == "DELETE":
+            data, version = {"picture": False}, _version(request)
+        else:
+            payload = serializers.ItemPictureSerializer(data=request.data)
+            payload.is_valid(raise_exception=True)
+            data = {"picture": payload.validated_data["picture"]}
+            version = _version(request, payload.validated_data.get("version"))
+        items.item_save(actor=request.user, item=item, data=data, expected_version=version)
+        return _etagged(Response(self.get_serializer(self.get_queryset().get(pk=item.pk)).data))
 
     @extend_schema(
         request={
