@@ -23,7 +23,7 @@ from opsdesk.catalog.services.approvals import (
 )
 from opsdesk.core.exceptions import NotAllowed, ServiceError
 from opsdesk.tickets.choices import EventKind, ResolutionCode, Status
-from opsdesk.tickets.models import Ticket
+from opsdesk.tickets.models import Survey, Ticket
 from tests.catalog.approval_factories import group_step, make_item, manager_step, order, people, person_step
 
 __all__ = ["people"]  # the fixture, used by name
@@ -136,6 +136,8 @@ def test_a_single_rejection_closes_the_request_with_the_reason(people):
     assert states(request)[1][2] == ApprovalState.SKIPPED  # the later step never opens
     assert not request.tasks.exists()
     assert "Rejected by Mia Manager (step 1 of 2: Manager)" in timeline(request)
+    # Nothing was delivered, so the requester is not asked to rate it.
+    assert not Survey.objects.filter(ticket=ticket).exists()
 
 
 def test_only_the_approver_decides_and_only_once(people):

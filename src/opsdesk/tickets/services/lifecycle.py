@@ -27,6 +27,7 @@ from opsdesk.tickets.choices import (
     Channel,
     EventKind,
     Level,
+    ResolutionCode,
     Status,
     TicketType,
 )
@@ -347,11 +348,13 @@ def ticket_transition(
         )
         announce_change(ticket)
         if to == Status.RESOLVED:
-            survey, created = Survey.objects.get_or_create(
-                ticket=ticket, defaults={"token": secrets.token_urlsafe(32)}
-            )
-            if created:
-                send_survey_request.enqueue(survey_id=survey.pk)
+            # A rejected request was refused by its approvers: there is no service to rate.
+            if resolution_code != ResolutionCode.REJECTED:
+                survey, created = Survey.objects.get_or_create(
+                    ticket=ticket, defaults={"token": secrets.token_urlsafe(32)}
+                )
+                if created:
+                    send_survey_request.enqueue(survey_id=survey.pk)
             if resolve_children:
                 for child in ticket.children.filter(status__in=OPEN_STATUSES):
                     ticket_transition(
