@@ -4,11 +4,14 @@ approval groups, and the fulfilment task queue and task page with their version-
 
 from __future__ import annotations
 
+import io
 import json
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from PIL import Image
 
 from opsdesk.accounts.choices import Role
 from opsdesk.catalog.choices import ApproverKind, RequestState, TaskState
@@ -22,6 +25,7 @@ from opsdesk.catalog.models import (
 )
 from opsdesk.catalog.services.ordering import request_order
 from opsdesk.tickets.choices import ResolutionCode, Status
+from tests.accounts.factories import OrganizationFactory
 from tests.catalog.factories import (
     ApprovalGroupFactory,
     CatalogCategoryFactory,
@@ -49,8 +53,10 @@ LAPTOP_FORM = [
         "show_if": {"field": "model", "in": ["Performance 16-inch"]},
     },
 ]
-# Queries the task queue may make whatever the number of tasks (session, user, teams, the page).
+# Queries the task queue and the item list may make whatever their length (session, user, the
+# filter choices, the page and its count).
 MAX_QUEUE_QUERIES = 12
+MAX_LIST_QUERIES = 12
 
 
 @pytest.fixture
@@ -215,6 +221,60 @@ def test_a_stale_item_edit_is_refused_not_merged(client, manager):
     assert "Save my version" in response.content.decode()
     item.refresh_from_db()
     assert item.name == "Theirs"
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"
+
+
+def png_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), "navy").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_who_may_order_and_the_picture_are_saved(client, manager, media):
+    finance = OrganizationFactory(name="Finance")
+    picture = SimpleUploadedFile("laptop.png", png_bytes(), content_type="image/png")
+    data = item_post(organizations=[finance.pk], roles=[Role.REQUESTER, Role.AGENT], picture=picture)
+    response = as_user(client, manager).post(reverse("catalog:item_add"), data)
+    assert response.status_code == 302
+    item = CatalogItem.objects.get(name="New laptop")
+    assert list(item.organizations.all()) == [finance]
+    assert sorted(item.roles) == sorted([Role.REQUESTER, Role.AGENT])
+    assert item.picture.name.endswith(".png") and (media / item.picture.name).exists()
+    page = client.get(reverse("catalog:item_edit", args=[item.pk])).content.decode()
+    assert item.picture.url in page
+
+
+def test_a_picture_that_is_not_an_image_is_refused_on_its_field(client, manager, media):
+    item = CatalogItemFactory(name="VPN token")
+    svg = SimpleUploadedFile("token.png", b"<svg onload='alert(1)'></svg>", content_type="image/png")
+    response = as_user(client, manager).post(
+        reverse("catalog:item_edit", args=[item.pk]), item_post(item, name="Changed", picture=svg)
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    field = page[page.index('name="picture"') :]
+    assert "valid image" in field[: field.index("</div>", field.index("invalid-feedback"))]
+    item.refresh_from_db()
+    assert (item.name, item.picture.name) == ("VPN token", "")
+
+
+def test_the_catalogue_list_query_count_does_not_grow_with_items(
+    client, manager, django_assert_max_num_queries
+):
+    CatalogItemFactory()
+    as_user(client, manager)
+    with django_assert_max_num_queries(MAX_LIST_QUERIES):
+        client.get(reverse("catalog:items_manage"))
+    for _ in range(20):
+        CatalogItemFactory()
+    with django_assert_max_num_queries(MAX_LIST_QUERIES):
+        page = client.get(reverse("catalog:items_manage")).content.decode()
+    assert page.count('href="/catalog/manage/items/') >= 21
 
 
 def test_an_edit_without_a_version_is_refused(client, manager):

@@ -116,7 +116,9 @@ def items_manage(request):
         "offering": offering,
         "active": active,
         "categories": CatalogCategory.objects.restrict(user, "view"),
-        "offerings": Offering.objects.restrict(user, "view").filter(catalog_items__isnull=False).distinct(),
+        "offerings": Offering.objects.restrict(user, "view")
+        .filter(pk__in=CatalogItem.objects.values("offering_id"))
+        .select_related("service"),
         "filter_active": bool(query or category or offering or active),
         "can_add": user_can(user, "add", CatalogItem),
         "has_categories": CatalogCategory.objects.exists(),
