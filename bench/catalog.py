@@ -35,6 +35,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -101,6 +102,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int)
     parser.add_argument("--engines", default="sqlite,postgres")
     parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--keep", action="store_true", help="keep the SQLite data directory (to EXPLAIN)")
     parser.add_argument("--child", choices=("sqlite", "postgres"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     orders = args.orders or (200 if args.quick else 1_000)
@@ -158,6 +160,10 @@ def run_child(name: str, args, *, orders: int, requests: int) -> dict:
 
             with psycopg.connect(args.postgres_url, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+        if args.keep:
+            print(f"   kept {data_dir}", flush=True)
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
     lines = output.strip().splitlines()
     print("\n".join(lines[:-1]))
     return json.loads(lines[-1])
