@@ -12,6 +12,8 @@ from django.urls import reverse
 
 from opsdesk.accounts.choices import Role
 from opsdesk.accounts.models import Absence, Location, Organization, Skill, Team, User
+from opsdesk.catalog.models import CatalogItem
+from opsdesk.catalog.reports import may_see_figures
 from opsdesk.core.models import AuditEntry, Job, SecurityEvent
 from opsdesk.core.querysets import user_can
 from opsdesk.mail.models import InboundMessage, Mailbox
@@ -157,6 +159,23 @@ def _learning(request, user) -> list[NavSection]:
     return [NavSection("Learning", items)]
 
 
+def _catalogue(request, user) -> list[NavSection]:
+    """Everyone orders and approves; agents work the fulfilment queue; managers keep the
+    catalogue; managers and team leads read its figures."""
+    items = [
+        _item(request, "Order something", reverse("catalog:browse"), "bag"),
+        _item(request, "My orders", reverse("catalog:my_requests"), "box-seam"),
+        _item(request, "Approvals", reverse("catalog:approvals"), "check2-square"),
+    ]
+    if user.is_agent:
+        items.append(_item(request, "Fulfilment tasks", reverse("catalog:tasks"), "list-check"))
+    if user_can(user, "add", CatalogItem):
+        items.append(_item(request, "Catalogue items", reverse("catalog:items_manage"), "shop"))
+    if may_see_figures(user):
+        items.append(_item(request, "Catalogue figures", reverse("catalog:reports"), "bar-chart"))
+    return [NavSection("Request catalogue", items)]
+
+
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -164,6 +183,7 @@ def navigation(request):
     home = reverse("home") if user.is_agent else reverse("portal")
     sections = [NavSection("", [_item(request, "Home", home, "house")])]
     sections.extend(_service_desk(request, user))
+    sections.extend(_catalogue(request, user))
     people = _allowed(request, user, PEOPLE)
     if people:
         sections.append(NavSection("People", people))
