@@ -150,6 +150,14 @@ def test_slug_clash_is_a_clear_error(manager, item):
     assert CatalogItem.objects.count() == 1
 
 
+def test_an_item_cannot_take_the_address_of_a_catalogue_page(manager):
+    # /catalog/tasks/ is the fulfilment queue: an item named "Tasks" would never open.
+    with pytest.raises(ServiceError) as refused:
+        item_save(actor=manager, data=item_data(name="Tasks"))
+    assert (refused.value.code, refused.value.field) == ("slug_reserved", "slug")
+    assert not CatalogItem.objects.exists()
+
+
 def test_invalid_fields_are_refused_together_by_field(manager):
     with pytest.raises(ServiceError) as refused:
         item_save(

@@ -12,3 +12,5 @@ DEFAULT_REMIND_AFTER_HOURS = 24
 DEFAULT_ESCALATE_AFTER_HOURS = 72
 # The approval sweep's batch per run (every five minutes).
 SWEEP_BATCH = 500
+# Item pages live at /catalog/<slug>/: these first segments belong to the catalogue's own pages.
+RESERVED_ITEM_SLUGS = ("manage", "tasks", "reports", "requests", "approvals", "approve", "delegations")

@@ -235,7 +235,10 @@ def tasks_for_teams(
     if team is not None:
         tasks = tasks.filter(team_id=getattr(team, "pk", team))
     else:
-        tasks = tasks.filter(team_id__in=TeamMembership.objects.filter(user=user).values("team_id"))
+        # The team ids are read first: with a subquery here, SQLite walked every request
+        # (730 ms instead of 51 ms for an agent of two teams among 100,000 requests).
+        team_ids = list(TeamMembership.objects.filter(user=user).values_list("team_id", flat=True))
+        tasks = tasks.filter(team_id__in=team_ids)
     return tasks.select_related(
         "team",
         "assignee",

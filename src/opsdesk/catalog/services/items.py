@@ -23,7 +23,7 @@ from django.utils.text import slugify
 from opsdesk.accounts.choices import Role
 from opsdesk.accounts.models import Organization, Team, User
 from opsdesk.catalog.choices import ApproverKind
-from opsdesk.catalog.constants import MAX_APPROVAL_STEPS, MAX_TASKS
+from opsdesk.catalog.constants import MAX_APPROVAL_STEPS, MAX_TASKS, RESERVED_ITEM_SLUGS
 from opsdesk.catalog.models import ApprovalGroup, ApprovalStep, CatalogCategory, CatalogItem, TaskTemplate
 from opsdesk.core.audit import acting
 from opsdesk.core.exceptions import ServiceError
@@ -240,6 +240,12 @@ def _slug_for(instance: models.Model, *, model: type[models.Model], what: str) -
         raise ServiceError(
             f"Give the {what} a web address (slug) of letters, digits and hyphens.",
             code="invalid",
+            field="slug",
+        )
+    if model is CatalogItem and slug in RESERVED_ITEM_SLUGS:
+        raise ServiceError(
+            f"The address {slug!r} belongs to the catalogue's own pages: choose another slug.",
+            code="slug_reserved",
             field="slug",
         )
     clash = model._default_manager.filter(slug=slug).exclude(pk=instance.pk)

@@ -32,6 +32,7 @@ from opsdesk.catalog.choices import (
     Decision,
     RequestState,
 )
+from opsdesk.catalog.constants import RESERVED_ITEM_SLUGS
 from opsdesk.catalog.forms.approvals import DecisionForm, DelegationForm
 from opsdesk.catalog.forms.order import OrderForm
 from opsdesk.catalog.formspec import answers_display
@@ -74,8 +75,7 @@ class ItemSlugConverter:
     """An item's slug, but never the first word of another catalogue page (``tasks``,
     ``manage``…): those routes come after the portal's in ``catalog/urls.py``."""
 
-    reserved = ("manage", "tasks", "reports", "requests", "approvals", "approve", "delegations")
-    regex = r"(?!(?:{})/)[-a-zA-Z0-9_]+".format("|".join(reserved))
+    regex = r"(?!(?:{})/)[-a-zA-Z0-9_]+".format("|".join(RESERVED_ITEM_SLUGS))
 
     def to_python(self, value: str) -> str:
         return value
