@@ -220,6 +220,12 @@ class Approval(AuditedModel):
     request = models.ForeignKey(CatalogRequest, on_delete=models.CASCADE, related_name="approvals")
     step = models.PositiveSmallIntegerField(help_text="The step's position.")
     step_name = models.CharField(max_length=100)
+    # The step's kind and group as they were when the request was ordered: the figures group
+    # approval waits by them, and later edits of the item's steps must not regroup the past.
+    step_kind = models.CharField(max_length=20, choices=ApproverKind.choices, blank=True)
+    step_group = models.ForeignKey(
+        ApprovalGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="approvals"
+    )
     required = models.PositiveSmallIntegerField(default=1)
     approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approvals")
     delegated_from = models.ForeignKey(

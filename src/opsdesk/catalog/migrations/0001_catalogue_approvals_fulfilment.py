@@ -8,238 +8,604 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0002_user_manager'),
-        ('portfolio', '0001_initial'),
-        ('tickets', '0008_sla_fields_raise_priority'),
+        ("accounts", "0002_user_manager"),
+        ("portfolio", "0001_initial"),
+        ("tickets", "0008_sla_fields_raise_priority"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CatalogCategory',
+            name="CatalogCategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('description', models.CharField(blank=True, max_length=300)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                ("description", models.CharField(blank=True, max_length=300)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'verbose_name_plural': 'catalog categories',
-                'ordering': ('position', 'name'),
+                "verbose_name_plural": "catalog categories",
+                "ordering": ("position", "name"),
             },
         ),
         migrations.CreateModel(
-            name='ApprovalGroup',
+            name="ApprovalGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('description', models.CharField(blank=True, max_length=300)),
-                ('members', models.ManyToManyField(blank=True, related_name='approval_groups', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("description", models.CharField(blank=True, max_length=300)),
+                (
+                    "members",
+                    models.ManyToManyField(
+                        blank=True, related_name="approval_groups", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ('name',),
+                "ordering": ("name",),
             },
         ),
         migrations.CreateModel(
-            name='CatalogItem',
+            name="CatalogItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('name', models.CharField(max_length=150)),
-                ('slug', models.SlugField(max_length=150, unique=True)),
-                ('summary', models.CharField(blank=True, help_text="One line shown on the catalogue's cards.", max_length=300)),
-                ('description', models.TextField(blank=True, help_text='Markdown.')),
-                ('picture', models.ImageField(blank=True, max_length=300, upload_to='catalog/pictures/')),
-                ('price', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=12, validators=[django.core.validators.MinValueValidator(Decimal('0'))])),
-                ('currency', models.CharField(default='EUR', max_length=3)),
-                ('delivery_days', models.PositiveSmallIntegerField(default=5, help_text="Expected delivery time in business days of the service's hours, once approved.", validators=[django.core.validators.MaxValueValidator(365)])),
-                ('form', models.JSONField(blank=True, default=list, help_text="The order form's fields (see docs/catalog.md).")),
-                ('roles', models.JSONField(blank=True, default=list, help_text='Roles that may order it; empty means every role.')),
-                ('allow_on_behalf', models.BooleanField(default=True, help_text='People may order it for a colleague of their organisation.')),
-                ('is_active', models.BooleanField(db_index=True, default=True)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='items', to='catalog.catalogcategory')),
-                ('fulfilment_team', models.ForeignKey(blank=True, help_text="Coordinates the request; its tasks go to the plan's teams.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.team')),
-                ('offering', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='catalog_items', to='portfolio.offering')),
-                ('organizations', models.ManyToManyField(blank=True, help_text='Who may order it; none means everyone.', related_name='catalog_items', to='accounts.organization')),
-                ('ticket_category', models.ForeignKey(blank=True, help_text='Of the request ticket.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tickets.category')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("name", models.CharField(max_length=150)),
+                ("slug", models.SlugField(max_length=150, unique=True)),
+                (
+                    "summary",
+                    models.CharField(
+                        blank=True, help_text="One line shown on the catalogue's cards.", max_length=300
+                    ),
+                ),
+                ("description", models.TextField(blank=True, help_text="Markdown.")),
+                ("picture", models.ImageField(blank=True, max_length=300, upload_to="catalog/pictures/")),
+                (
+                    "price",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0"),
+                        max_digits=12,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                    ),
+                ),
+                ("currency", models.CharField(default="EUR", max_length=3)),
+                (
+                    "delivery_days",
+                    models.PositiveSmallIntegerField(
+                        default=5,
+                        help_text="Expected delivery time in business days of the service's hours, once approved.",
+                        validators=[django.core.validators.MaxValueValidator(365)],
+                    ),
+                ),
+                (
+                    "form",
+                    models.JSONField(
+                        blank=True, default=list, help_text="The order form's fields (see docs/catalog.md)."
+                    ),
+                ),
+                (
+                    "roles",
+                    models.JSONField(
+                        blank=True, default=list, help_text="Roles that may order it; empty means every role."
+                    ),
+                ),
+                (
+                    "allow_on_behalf",
+                    models.BooleanField(
+                        default=True, help_text="People may order it for a colleague of their organisation."
+                    ),
+                ),
+                ("is_active", models.BooleanField(db_index=True, default=True)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="items",
+                        to="catalog.catalogcategory",
+                    ),
+                ),
+                (
+                    "fulfilment_team",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Coordinates the request; its tasks go to the plan's teams.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.team",
+                    ),
+                ),
+                (
+                    "offering",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="catalog_items",
+                        to="portfolio.offering",
+                    ),
+                ),
+                (
+                    "organizations",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Who may order it; none means everyone.",
+                        related_name="catalog_items",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "ticket_category",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Of the request ticket.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="tickets.category",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('category__position', 'position', 'name'),
+                "ordering": ("category__position", "position", "name"),
             },
         ),
         migrations.CreateModel(
-            name='CatalogRequest',
+            name="CatalogRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('form', models.JSONField(default=list, help_text='The form as it was when ordered.')),
-                ('answers', models.JSONField(default=dict)),
-                ('price', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('currency', models.CharField(max_length=3)),
-                ('state', models.CharField(choices=[('awaiting_approval', 'Awaiting approval'), ('in_fulfilment', 'In fulfilment'), ('fulfilled', 'Fulfilled'), ('rejected', 'Rejected'), ('cancelled', 'Cancelled')], db_index=True, max_length=20)),
-                ('expected_at', models.DateTimeField(blank=True, help_text='Delivery date expected when ordered.', null=True)),
-                ('approved_at', models.DateTimeField(blank=True, null=True)),
-                ('fulfilled_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_reason', models.TextField(blank=True)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='catalog.catalogitem')),
-                ('ordered_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('requested_for', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='catalog_requests', to=settings.AUTH_USER_MODEL)),
-                ('ticket', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='catalog_request', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("form", models.JSONField(default=list, help_text="The form as it was when ordered.")),
+                ("answers", models.JSONField(default=dict)),
+                ("price", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("awaiting_approval", "Awaiting approval"),
+                            ("in_fulfilment", "In fulfilment"),
+                            ("fulfilled", "Fulfilled"),
+                            ("rejected", "Rejected"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        db_index=True,
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "expected_at",
+                    models.DateTimeField(
+                        blank=True, help_text="Delivery date expected when ordered.", null=True
+                    ),
+                ),
+                ("approved_at", models.DateTimeField(blank=True, null=True)),
+                ("fulfilled_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_reason", models.TextField(blank=True)),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="requests",
+                        to="catalog.catalogitem",
+                    ),
+                ),
+                (
+                    "ordered_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "requested_for",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="catalog_requests",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="catalog_request",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-created_at', '-pk'),
+                "ordering": ("-created_at", "-pk"),
             },
         ),
         migrations.CreateModel(
-            name='Approval',
+            name="Approval",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('step', models.PositiveSmallIntegerField(help_text="The step's position.")),
-                ('step_name', models.CharField(max_length=100)),
-                ('required', models.PositiveSmallIntegerField(default=1)),
-                ('state', models.CharField(choices=[('waiting', 'Waiting for an earlier step'), ('pending', 'Pending'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('skipped', 'No longer needed')], default='waiting', max_length=10)),
-                ('requested_at', models.DateTimeField(blank=True, null=True)),
-                ('remind_at', models.DateTimeField(blank=True, null=True)),
-                ('escalate_at', models.DateTimeField(blank=True, null=True)),
-                ('reminded_at', models.DateTimeField(blank=True, null=True)),
-                ('escalated_at', models.DateTimeField(blank=True, null=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('comment', models.TextField(blank=True)),
-                ('approver', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='approvals', to=settings.AUTH_USER_MODEL)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('delegated_from', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('escalated_from', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='escalations', to='catalog.approval')),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='approvals', to='catalog.catalogrequest')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("step", models.PositiveSmallIntegerField(help_text="The step's position.")),
+                ("step_name", models.CharField(max_length=100)),
+                ("required", models.PositiveSmallIntegerField(default=1)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("waiting", "Waiting for an earlier step"),
+                            ("pending", "Pending"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("skipped", "No longer needed"),
+                        ],
+                        default="waiting",
+                        max_length=10,
+                    ),
+                ),
+                ("requested_at", models.DateTimeField(blank=True, null=True)),
+                ("remind_at", models.DateTimeField(blank=True, null=True)),
+                ("escalate_at", models.DateTimeField(blank=True, null=True)),
+                ("reminded_at", models.DateTimeField(blank=True, null=True)),
+                ("escalated_at", models.DateTimeField(blank=True, null=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("comment", models.TextField(blank=True)),
+                (
+                    "approver",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="approvals",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "delegated_from",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "escalated_from",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="escalations",
+                        to="catalog.approval",
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="approvals",
+                        to="catalog.catalogrequest",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('request', 'step', 'pk'),
+                "ordering": ("request", "step", "pk"),
             },
         ),
         migrations.CreateModel(
-            name='RequestTask',
+            name="RequestTask",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('number', models.CharField(max_length=20, unique=True)),
-                ('stage', models.PositiveSmallIntegerField(default=1)),
-                ('name', models.CharField(max_length=150)),
-                ('instructions', models.TextField(blank=True)),
-                ('state', models.CharField(choices=[('waiting', 'Waiting for an earlier task'), ('open', 'Open'), ('in_progress', 'In progress'), ('done', 'Done'), ('cancelled', 'Cancelled')], default='waiting', max_length=12)),
-                ('target_minutes', models.PositiveIntegerField()),
-                ('opened_at', models.DateTimeField(blank=True, null=True)),
-                ('due_at', models.DateTimeField(blank=True, null=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('done_at', models.DateTimeField(blank=True, null=True)),
-                ('note', models.TextField(blank=True, help_text='What was done.')),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='request_tasks', to=settings.AUTH_USER_MODEL)),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tasks', to='catalog.catalogrequest')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='request_tasks', to='accounts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("number", models.CharField(max_length=20, unique=True)),
+                ("stage", models.PositiveSmallIntegerField(default=1)),
+                ("name", models.CharField(max_length=150)),
+                ("instructions", models.TextField(blank=True)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("waiting", "Waiting for an earlier task"),
+                            ("open", "Open"),
+                            ("in_progress", "In progress"),
+                            ("done", "Done"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="waiting",
+                        max_length=12,
+                    ),
+                ),
+                ("target_minutes", models.PositiveIntegerField()),
+                ("opened_at", models.DateTimeField(blank=True, null=True)),
+                ("due_at", models.DateTimeField(blank=True, null=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("done_at", models.DateTimeField(blank=True, null=True)),
+                ("note", models.TextField(blank=True, help_text="What was done.")),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="request_tasks",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tasks",
+                        to="catalog.catalogrequest",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="request_tasks",
+                        to="accounts.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('request', 'stage', 'pk'),
+                "ordering": ("request", "stage", "pk"),
             },
         ),
         migrations.CreateModel(
-            name='TaskTemplate',
+            name="TaskTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('stage', models.PositiveSmallIntegerField(default=1)),
-                ('name', models.CharField(max_length=150)),
-                ('instructions', models.TextField(blank=True)),
-                ('target_minutes', models.PositiveIntegerField(default=480, help_text="Business minutes from the task's opening.", validators=[django.core.validators.MinValueValidator(1)])),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='task_templates', to='catalog.catalogitem')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("stage", models.PositiveSmallIntegerField(default=1)),
+                ("name", models.CharField(max_length=150)),
+                ("instructions", models.TextField(blank=True)),
+                (
+                    "target_minutes",
+                    models.PositiveIntegerField(
+                        default=480,
+                        help_text="Business minutes from the task's opening.",
+                        validators=[django.core.validators.MinValueValidator(1)],
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="task_templates",
+                        to="catalog.catalogitem",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="accounts.team"
+                    ),
+                ),
             ],
             options={
-                'ordering': ('item', 'stage', 'pk'),
+                "ordering": ("item", "stage", "pk"),
             },
         ),
         migrations.CreateModel(
-            name='ApprovalDelegation',
+            name="ApprovalDelegation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('starts_on', models.DateField()),
-                ('ends_on', models.DateField()),
-                ('reason', models.CharField(blank=True, max_length=200)),
-                ('approver', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='delegations', to=settings.AUTH_USER_MODEL)),
-                ('delegate', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("starts_on", models.DateField()),
+                ("ends_on", models.DateField()),
+                ("reason", models.CharField(blank=True, max_length=200)),
+                (
+                    "approver",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="delegations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "delegate",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ('approver', 'starts_on'),
-                'constraints': [models.CheckConstraint(condition=models.Q(('ends_on__gte', models.F('starts_on'))), name='delegation_ends_after_start'), models.CheckConstraint(condition=models.Q(('approver', models.F('delegate')), _negated=True), name='delegation_not_to_self')],
+                "ordering": ("approver", "starts_on"),
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("ends_on__gte", models.F("starts_on"))),
+                        name="delegation_ends_after_start",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("approver", models.F("delegate")), _negated=True),
+                        name="delegation_not_to_self",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ApprovalStep',
+            name="ApprovalStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('position', models.PositiveSmallIntegerField(default=1)),
-                ('name', models.CharField(blank=True, max_length=100)),
-                ('kind', models.CharField(choices=[('manager', "The requester's manager"), ('service_owner', 'The service owner'), ('group', 'A named approval group'), ('person', 'A named person')], max_length=20)),
-                ('required', models.PositiveSmallIntegerField(default=1, help_text="Approvals needed (N of the group's M).", validators=[django.core.validators.MinValueValidator(1)])),
-                ('remind_after_hours', models.PositiveSmallIntegerField(default=24)),
-                ('escalate_after_hours', models.PositiveSmallIntegerField(default=72, help_text="Then the approver's manager is asked too (0: never).")),
-                ('group', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='steps', to='catalog.approvalgroup')),
-                ('person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='approval_steps', to='catalog.catalogitem')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("position", models.PositiveSmallIntegerField(default=1)),
+                ("name", models.CharField(blank=True, max_length=100)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("manager", "The requester's manager"),
+                            ("service_owner", "The service owner"),
+                            ("group", "A named approval group"),
+                            ("person", "A named person"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "required",
+                    models.PositiveSmallIntegerField(
+                        default=1,
+                        help_text="Approvals needed (N of the group's M).",
+                        validators=[django.core.validators.MinValueValidator(1)],
+                    ),
+                ),
+                ("remind_after_hours", models.PositiveSmallIntegerField(default=24)),
+                (
+                    "escalate_after_hours",
+                    models.PositiveSmallIntegerField(
+                        default=72, help_text="Then the approver's manager is asked too (0: never)."
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="steps",
+                        to="catalog.approvalgroup",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="approval_steps",
+                        to="catalog.catalogitem",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('item', 'position'),
-                'constraints': [models.UniqueConstraint(fields=('item', 'position'), name='one_approval_step_per_position')],
+                "ordering": ("item", "position"),
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("item", "position"), name="one_approval_step_per_position"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='catalogrequest',
-            index=models.Index(fields=['item', 'created_at'], name='catalog_request_item_idx'),
+            model_name="catalogrequest",
+            index=models.Index(fields=["item", "created_at"], name="catalog_request_item_idx"),
         ),
         migrations.AddIndex(
-            model_name='approval',
-            index=models.Index(fields=['approver', 'state'], name='approval_inbox_idx'),
+            model_name="approval",
+            index=models.Index(fields=["approver", "state"], name="approval_inbox_idx"),
         ),
         migrations.AddIndex(
-            model_name='approval',
-            index=models.Index(condition=models.Q(('reminded_at', None), ('state', 'pending')), fields=['remind_at'], name='approval_remind_idx'),
+            model_name="approval",
+            index=models.Index(
+                condition=models.Q(("reminded_at", None), ("state", "pending")),
+                fields=["remind_at"],
+                name="approval_remind_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='approval',
-            index=models.Index(condition=models.Q(('escalated_at', None), ('state', 'pending')), fields=['escalate_at'], name='approval_escalate_idx'),
+            model_name="approval",
+            index=models.Index(
+                condition=models.Q(("escalated_at", None), ("state", "pending")),
+                fields=["escalate_at"],
+                name="approval_escalate_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='approval',
-            constraint=models.UniqueConstraint(fields=('request', 'step', 'approver'), name='one_approval_per_approver_and_step'),
+            model_name="approval",
+            constraint=models.UniqueConstraint(
+                fields=("request", "step", "approver"), name="one_approval_per_approver_and_step"
+            ),
         ),
         migrations.AddIndex(
-            model_name='requesttask',
-            index=models.Index(fields=['team', 'state', 'due_at'], name='request_task_queue_idx'),
+            model_name="requesttask",
+            index=models.Index(fields=["team", "state", "due_at"], name="request_task_queue_idx"),
         ),
     ]
