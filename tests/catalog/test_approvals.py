@@ -11,7 +11,7 @@ import time_machine
 from django.db import connection, connections
 from django.utils import timezone
 
-from opsdesk.catalog.choices import ApprovalState, Decision, RequestState, TaskState
+from opsdesk.catalog.choices import ApprovalState, ApproverKind, Decision, RequestState, TaskState
 from opsdesk.catalog.models import Approval, ApprovalDelegation, CatalogRequest
 from opsdesk.catalog.services.approvals import (
     approval_decide,
@@ -353,6 +353,25 @@ def test_escalation_asks_the_approvers_manager_once_and_either_decides(people):
     request.refresh_from_db()
     assert original.state == ApprovalState.SKIPPED
     assert request.state == RequestState.IN_FULFILMENT
+
+
+def test_approvals_and_their_escalations_keep_the_steps_kind_and_group_as_ordered(people):
+    finance = people.person("Fay Finance")
+    item = make_item(people, manager_step(), group_step([people.manager, finance], 1, escalate_after_hours=2))
+    request = order(item, people.requester)
+    group = item.approval_steps.get(position=2).group
+    kept = {(a.step, a.step_kind, a.step_group_id) for a in request.approvals.all()}
+    assert kept == {(1, ApproverKind.MANAGER, None), (2, ApproverKind.GROUP, group.pk)}
+    decide(pending(request)[0])
+    asked = request.approvals.get(step=2, approver=people.manager)
+    with time_machine.travel(asked.escalate_at + timedelta(minutes=1), tick=False):
+        assert approvals_sweep()["escalated"] == 1
+    escalation = request.approvals.get(escalated_from=asked)
+    assert (escalation.approver, escalation.step_kind, escalation.step_group) == (
+        people.director,
+        ApproverKind.GROUP,
+        group,
+    )
 
 
 def test_escalation_without_a_manager_leaves_a_note_for_agents(people):

@@ -15,14 +15,19 @@ from django.urls import reverse
 from django.utils import timezone
 
 from opsdesk.accounts.choices import Role
-from opsdesk.catalog.choices import ApprovalState, ApproverKind, RequestState, TaskState
+from opsdesk.catalog.choices import ApprovalState, ApproverKind, Decision, RequestState, TaskState
 from opsdesk.catalog.models import Approval, ApprovalStep, CatalogRequest, RequestTask
 from opsdesk.catalog.reports import MAX_SAMPLES, catalog_report, nearest_rank, report_to_csv
+from opsdesk.catalog.services.approvals import approval_decide
+from opsdesk.catalog.services.items import approval_steps_save
 from opsdesk.core.exceptions import NotAllowed, ServiceError
 from opsdesk.tickets.choices import TicketType
 from opsdesk.tickets.services import ticket_create
 from tests.accounts.factories import TeamFactory
+from tests.catalog.approval_factories import group_step, make_item, order, people
 from tests.catalog.factories import ApprovalGroupFactory, CatalogItemFactory
+
+__all__ = ["people"]  # the fixture, used by name
 
 pytestmark = pytest.mark.django_db
 ZONE = timezone.get_default_timezone()
@@ -68,10 +73,14 @@ class World:
         return request
 
     def approval(self, request, approver, *, asked, waited_hours=None, state=ApprovalState.APPROVED, step=1):
+        # The step's kind and group as the approval engine keeps them when the request is ordered.
+        definition = request.item.approval_steps.get(position=step)
         return Approval.objects.create(
             request=request,
             step=step,
             step_name="Step",
+            step_kind=definition.kind,
+            step_group=definition.group,
             approver=approver,
             state=state,
             requested_at=asked,
@@ -168,6 +177,29 @@ def test_approval_waits_per_step_kind_and_per_group_leave_out_skipped_approvals(
     assert (finance.label, finance.decided, finance.waiting) == ("Finance approvers", 1, 1)
     total = report.approvals_total
     assert (total.decided, total.waiting, total.mean_hours, total.p90_hours) == (4, 1, 11.5, 30.0)
+
+
+def test_editing_an_items_steps_after_ordering_does_not_regroup_past_waits(people, make_user):
+    """Waits are grouped by the step as ordered: a group step later replaced by a manager step
+    (and its group emptied of steps) still counts under the group, with the group's name."""
+    cab = [people.person(name) for name in ("Cleo Cab", "Cyril Cab", "Carla Cab")]
+    item = make_item(people, group_step(cab, required=2))
+    request = order(item, people.requester)
+    group = request.approvals.first().step_group
+    kept = {(a.step_kind, a.step_group_id) for a in request.approvals.all()}
+    assert kept == {(ApproverKind.GROUP, group.pk)}
+    first, second, _third = request.approvals.order_by("pk")
+    approval_decide(actor=first.approver, approval=first, decision=Decision.APPROVE)
+    approval_decide(actor=second.approver, approval=second, decision=Decision.REJECT, comment="No budget")
+    reader = make_user(Role.MANAGER)
+    approval_steps_save(actor=reader, item=item, steps=[{"kind": ApproverKind.MANAGER, "name": "Manager"}])
+
+    today = timezone.localdate()
+    report = catalog_report(user=reader, start=today, end=today)
+    assert [(row.key, row.decided, row.approved, row.rejected) for row in report.approval_kinds] == [
+        (ApproverKind.GROUP, 2, 1, 1)
+    ]
+    assert [(row.label, row.decided) for row in report.approval_groups] == [(group.name, 2)]
 
 
 def test_task_times_against_target_per_team(loaded):

@@ -11,8 +11,9 @@ Definitions (the page, the CSV and docs/catalog.md all read them from here):
   requests whose approval is decided, so orders still waiting count once they are decided;
 - *approval wait*: from the moment an approver was asked (``requested_at``) to their decision
   (``decided_at``), in hours of the clock, for every decided approval; approvals no longer
-  needed (skipped) are left out; *waiting* counts the approvals still pending. Steps are
-  grouped by the item's current step at that position (kind and approval group);
+  needed (skipped) are left out; *waiting* counts the approvals still pending. Approvals are
+  grouped by their step's kind and approval group as they were when the request was ordered
+  (kept on each approval), so editing an item's steps later does not regroup past waits;
 - *on time*: fulfilled no later than the delivery date expected when ordered; *mean lateness*
   is the mean of (fulfilled − expected) over the late ones, in days; *mean delivery* is the
   mean time from order to fulfilment, in days; *overdue* counts requests in fulfilment past
@@ -42,10 +43,8 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
 )
 from django.utils import timezone
 
@@ -58,7 +57,7 @@ from opsdesk.catalog.choices import (
     RequestState,
     TaskState,
 )
-from opsdesk.catalog.models import Approval, ApprovalStep, CatalogRequest, RequestTask
+from opsdesk.catalog.models import Approval, CatalogRequest, RequestTask
 from opsdesk.core.exceptions import NotAllowed, ServiceError
 
 MAX_YEARS = 3
@@ -74,7 +73,8 @@ DECIDED = (ApprovalState.APPROVED, ApprovalState.REJECTED)
 APPROVED_STATES = (RequestState.IN_FULFILMENT, RequestState.FULFILLED)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NO_GROUP = "No approval group"
-UNKNOWN_KIND = "Step no longer defined"
+# Approvals written before the step's kind was kept on them.
+UNKNOWN_KIND = "Step kind not recorded"
 TABLES = {
     "items": "Requests by item",
     "approval_kinds": "Approval waits by step kind",
@@ -317,12 +317,6 @@ def _item_shares(row: ItemRow) -> None:
     row.pct_on_time = _pct(row.on_time, row.on_time + row.late)
 
 
-def _step_of(column: str) -> Subquery:
-    # Approvals keep the step's position and name; its kind and group are the item's step.
-    steps = ApprovalStep.objects.filter(item=OuterRef("request__item_id"), position=OuterRef("step"))
-    return Subquery(steps.values(column)[:1])
-
-
 def _approvals(report: CatalogReport, *, user: User, requests: QuerySet[CatalogRequest]) -> bool:
     """Two queries: counts and mean waits per (step kind, group); then the decided waits for the
     percentiles. Returns whether the percentiles were taken over a sample."""
@@ -330,9 +324,6 @@ def _approvals(report: CatalogReport, *, user: User, requests: QuerySet[CatalogR
         Approval.objects.restrict(user, "view")
         .filter(request__in=requests.values("pk"))
         .exclude(state__in=(ApprovalState.WAITING, ApprovalState.SKIPPED))
-        .annotate(
-            step_kind=_step_of("kind"), group_key=_step_of("group_id"), group_name=_step_of("group__name")
-        )
         .order_by()
     )
     decided = Q(state__in=DECIDED, decided_at__isnull=False, requested_at__isnull=False)
@@ -340,7 +331,7 @@ def _approvals(report: CatalogReport, *, user: User, requests: QuerySet[CatalogR
     by_group: dict[Any, WaitRow] = {}
     total = WaitRow(key=None, label="Total")
     means: dict[int, list[tuple[int, float | None]]] = defaultdict(list)
-    for figures in approvals.values("step_kind", "group_key", "group_name").annotate(
+    for figures in approvals.values("step_kind", "step_group_id", "step_group__name").annotate(
         n_decided=Count("pk", filter=decided),
         n_approved=Count("pk", filter=decided & Q(state=ApprovalState.APPROVED)),
         n_rejected=Count("pk", filter=decided & Q(state=ApprovalState.REJECTED)),
@@ -353,8 +344,9 @@ def _approvals(report: CatalogReport, *, user: User, requests: QuerySet[CatalogR
             total,
         ]
         if kind == ApproverKind.GROUP:
-            key = figures["group_key"]
-            rows.append(by_group.setdefault(key, WaitRow(key=key, label=figures["group_name"] or NO_GROUP)))
+            key = figures["step_group_id"]
+            label = figures["step_group__name"] or NO_GROUP
+            rows.append(by_group.setdefault(key, WaitRow(key=key, label=label)))
         mean = _seconds(figures["n_wait"])
         for row in rows:
             row.decided += figures["n_decided"]
@@ -366,7 +358,7 @@ def _approvals(report: CatalogReport, *, user: User, requests: QuerySet[CatalogR
         approvals.filter(decided)
         .annotate(wait=_span("decided_at", "requested_at"))
         .order_by("-decided_at")
-        .values_list("step_kind", "group_key", "wait")[: MAX_SAMPLES + 1]
+        .values_list("step_kind", "step_group_id", "wait")[: MAX_SAMPLES + 1]
     )
     sampled = len(waits) > MAX_SAMPLES
     samples: dict[int, list[float]] = defaultdict(list)

@@ -241,6 +241,9 @@ def approvals_start(*, request: CatalogRequest, now: datetime | None = None) -> 
                 request=request,
                 step=step.position,
                 step_name=_step_label(step)[: Approval._meta.get_field("step_name").max_length],
+                # Kept as ordered: the figures group waits by them, whatever the item's steps become.
+                step_kind=step.kind,
+                step_group_id=step.group_id,
                 required=step.required,
                 approver=approver,
                 delegated_from=delegated_from,
@@ -757,6 +760,8 @@ def _escalate(approval: Approval, now: datetime) -> str:
                 request=request,
                 step=approval.step,
                 step_name=approval.step_name,
+                step_kind=approval.step_kind,
+                step_group_id=approval.step_group_id,
                 required=approval.required,
                 approver=manager,
                 escalated_from=approval,
