@@ -13,14 +13,9 @@ from django.utils import timezone
 
 from opsdesk.catalog.choices import ApprovalState, ApproverKind, Decision, RequestState, TaskState
 from opsdesk.catalog.models import Approval, ApprovalDelegation, CatalogRequest
-from opsdesk.catalog.services.approvals import (
-    approval_decide,
-    approvals_sweep,
-    approvers_resolve,
-    delegation_delete,
-    delegation_save,
-    request_reject,
-)
+from opsdesk.catalog.services.approval_sweep import approvals_sweep
+from opsdesk.catalog.services.approvals import approval_decide, approvers_resolve, request_reject
+from opsdesk.catalog.services.delegations import delegation_delete, delegation_save
 from opsdesk.core.exceptions import NotAllowed, ServiceError
 from opsdesk.tickets.choices import EventKind, ResolutionCode, Status
 from opsdesk.tickets.models import Survey, Ticket

@@ -22,16 +22,18 @@ from opsdesk.catalog.models import (
     CatalogRequest,
     TaskTemplate,
 )
-from opsdesk.catalog.services.items import (
-    MAX_PICTURE_BYTES,
+from opsdesk.catalog.services.definitions import (
     approval_group_delete,
     approval_group_save,
     approval_steps_save,
+    task_plan_save,
+)
+from opsdesk.catalog.services.items import (
+    MAX_PICTURE_BYTES,
     category_delete,
     category_save,
     item_delete,
     item_save,
-    task_plan_save,
 )
 from opsdesk.core.exceptions import ConcurrencyConflict, NotAllowed, ServiceError
 from opsdesk.core.models import AuditEntry

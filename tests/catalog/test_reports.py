@@ -19,7 +19,7 @@ from opsdesk.catalog.choices import ApprovalState, ApproverKind, Decision, Reque
 from opsdesk.catalog.models import Approval, ApprovalStep, CatalogRequest, RequestTask
 from opsdesk.catalog.reports import MAX_SAMPLES, catalog_report, nearest_rank, report_to_csv
 from opsdesk.catalog.services.approvals import approval_decide
-from opsdesk.catalog.services.items import approval_steps_save
+from opsdesk.catalog.services.definitions import approval_steps_save
 from opsdesk.core.exceptions import NotAllowed, ServiceError
 from opsdesk.tickets.choices import TicketType
 from opsdesk.tickets.services import ticket_create

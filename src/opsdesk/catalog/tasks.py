@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from opsdesk.catalog.services.approvals import approvals_sweep
+from opsdesk.catalog.services.approval_sweep import approvals_sweep
 from opsdesk.core.jobs import job_task
 from opsdesk.core.scheduler import register_schedule
 

@@ -6,7 +6,8 @@ later steps' approvals wait. A step is approved once ``required`` of its approve
 reach ``required``, and the request closes with the reason. Decisions on one request are
 serialised on the request's row, so two approvers deciding at once never both "win" a step
 or both close it. An approver away for the day has a delegate, who receives the approval in
-their place. The sweep reminds approvers who wait too long, then asks their manager too.
+their place (``delegations``). The sweep reminds approvers who wait too long, then asks their
+manager too (``approval_sweep``). Both are re-exported here, where callers know them.
 
 The approval e-mail carries signed one-click links (``approval_link``); the page they lead to
 asks for a confirmation before it decides, because mail scanners follow links.
@@ -14,16 +15,12 @@ asks for a confirmation before it decides, because mail scanners follow links.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections import defaultdict
-from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -34,20 +31,34 @@ from opsdesk.catalog.constants import (
     APPROVAL_LINK_MAX_AGE_DAYS,
     DEFAULT_ESCALATE_AFTER_HOURS,
     DEFAULT_REMIND_AFTER_HOURS,
-    SWEEP_BATCH,
 )
 from opsdesk.catalog.models import Approval, ApprovalDelegation, ApprovalStep, CatalogItem, CatalogRequest
+from opsdesk.catalog.services.approval_events import count_steps, enqueue_approval_mail, step_summary
+from opsdesk.catalog.services.approval_sweep import approvals_sweep
+from opsdesk.catalog.services.delegations import delegates_on, delegation_delete, delegation_save, redelegate
 from opsdesk.catalog.services.fulfilment import catalogue_moves_ticket, fulfilment_start
 from opsdesk.core.audit import acting
 from opsdesk.core.exceptions import NotAllowed, ServiceError
-from opsdesk.core.services import check_version, ensure_allowed, record_create, record_delete, record_update
+from opsdesk.core.services import check_version, ensure_allowed
 from opsdesk.tickets.choices import EventKind, ResolutionCode, Status
 from opsdesk.tickets.services import ticket_transition
 from opsdesk.tickets.services.lifecycle import record_event
 
+__all__ = [
+    "APPROVAL_LINK_SALT",
+    "approval_decide",
+    "approval_from_token",
+    "approval_link",
+    "approvals_start",
+    "approvals_sweep",
+    "approvers_resolve",
+    "delegation_delete",
+    "delegation_save",
+    "request_reject",
+]
+
 APPROVAL_LINK_SALT = "opsdesk.catalog.approval-link"
 MAX_COMMENT_LENGTH = 5_000
-MAX_REASON_LENGTH = 200
 FINAL_TICKET_STATUSES = (Status.RESOLVED, Status.CLOSED, Status.CANCELLED)
 DECIDED_STATES = (ApprovalState.APPROVED, ApprovalState.REJECTED, ApprovalState.SKIPPED)
 
@@ -55,16 +66,6 @@ Approvers = list[list[tuple[User, User | None]]]
 
 
 # --- who approves -------------------------------------------------------------------------
-
-
-def _delegates_on(on: date, approver_ids: Iterable[int] | None = None) -> dict[int, User]:
-    """Who stands in for whom on ``on``: {approver id: active delegate}."""
-    delegations = ApprovalDelegation.objects.filter(
-        starts_on__lte=on, ends_on__gte=on, delegate__is_active=True
-    ).select_related("delegate")
-    if approver_ids is not None:
-        delegations = delegations.filter(approver_id__in=list(approver_ids))
-    return {delegation.approver_id: delegation.delegate for delegation in delegations}
 
 
 def _step_label(step: ApprovalStep) -> str:
@@ -153,7 +154,7 @@ def approvers_resolve(*, item: CatalogItem, requested_for: User, on: date) -> Ap
         .order_by("position")
     )
     people_per_step = [_step_approvers(step, item, requested_for) for step in steps]
-    delegates = _delegates_on(on, {person.pk for people in people_per_step for person in people})
+    delegates = delegates_on(on, {person.pk for people in people_per_step for person in people})
     return [
         _with_delegates(people, delegates=delegates, requested_for=requested_for)
         for people in people_per_step
@@ -167,24 +168,6 @@ def _now(now: datetime | None) -> datetime:
     return now or timezone.now()
 
 
-def _summary(approval: Approval, total_steps: int) -> str:
-    return f"step {approval.step} of {total_steps}: {approval.step_name}"
-
-
-def _total_steps(request: CatalogRequest) -> int:
-    return len(set(request.approvals.values_list("step", flat=True)))
-
-
-def _enqueue_mail(approval_ids: list[int], kind: str) -> None:
-    if not approval_ids:
-        return
-    # Imported here: the mail module builds on this one (links). With the database task
-    # backend the job row is written in this transaction, so a rolled-back change mails nobody.
-    from opsdesk.catalog.notifications import send_approval_mail
-
-    send_approval_mail.enqueue(approval_ids=approval_ids, kind=kind)
-
-
 def _open_step(request: CatalogRequest, step: int, now: datetime) -> list[Approval]:
     """Make a waiting step's approvals pending (with today's delegations) and mail them."""
     approvals = list(
@@ -192,7 +175,7 @@ def _open_step(request: CatalogRequest, step: int, now: datetime) -> list[Approv
             "approver", "delegated_from"
         )
     )
-    _redelegate(approvals, on=timezone.localdate(now), requested_for_id=request.requested_for_id)
+    redelegate(approvals, on=timezone.localdate(now), requested_for_id=request.requested_for_id)
     steps = {s.position: s for s in request.item.approval_steps.all()}
     definition = steps.get(step)
     # The item's steps may have been redefined since the order: keep the default timings then.
@@ -205,7 +188,7 @@ def _open_step(request: CatalogRequest, step: int, now: datetime) -> list[Approv
         approval.escalate_at = now + timedelta(hours=escalate_hours) if escalate_hours else None
         approval.save()
     if approvals:
-        total = _total_steps(request)
+        total = count_steps(request)
         names = ", ".join(str(approval.approver) for approval in approvals)
         first = approvals[0]
         record_event(
@@ -213,13 +196,13 @@ def _open_step(request: CatalogRequest, step: int, now: datetime) -> list[Approv
             EventKind.APPROVAL,
             None,
             data={
-                "summary": f"Approval requested from {names} ({_summary(first, total)}, "
+                "summary": f"Approval requested from {names} ({step_summary(first, total)}, "
                 f"{first.required} of {len(approvals)} needed)",
                 "step": step,
                 "state": "requested",
             },
         )
-    _enqueue_mail([approval.pk for approval in approvals], "request")
+    enqueue_approval_mail([approval.pk for approval in approvals], "request")
     return approvals
 
 
@@ -352,12 +335,12 @@ def approval_decide(
         current.state = ApprovalState.APPROVED if decision == Decision.APPROVE else ApprovalState.REJECTED
         current.decided_at, current.decided_by, current.comment = now, actor, comment
         current.save()
-        total = _total_steps(request)
+        total = count_steps(request)
         on_behalf = f" for {current.approver}" if actor.pk != current.approver_id else ""
         if current.delegated_from_id and not on_behalf:
             on_behalf = f" for {current.delegated_from}"
         verb = "Approved" if decision == Decision.APPROVE else "Rejected"
-        summary = f"{verb} by {actor}{on_behalf} ({_summary(current, total)})"
+        summary = f"{verb} by {actor}{on_behalf} ({step_summary(current, total)})"
         record_event(
             request.ticket,
             EventKind.APPROVAL,
@@ -526,322 +509,3 @@ def approval_from_token(token: str) -> tuple[Approval, str]:
     if approval.state != ApprovalState.PENDING:
         raise _already_decided(approval)
     return approval, payload["d"]
-
-
-# --- delegation ---------------------------------------------------------------------------
-
-
-def _redelegate(approvals: list[Approval], *, on: date, requested_for_id: int) -> list[Approval]:
-    """Point each approval at whoever stands in for its principal on ``on`` (or back at the
-    principal); returns the approvals whose approver changed (saved by the caller or here)."""
-    principals = {approval.delegated_from_id or approval.approver_id for approval in approvals}
-    delegates = _delegates_on(on, principals)
-    taken: dict[tuple[int, int], set[int]] = defaultdict(set)
-    for approval in approvals:
-        taken[(approval.request_id, approval.step)].add(approval.approver_id)
-    if approvals:
-        # Approvers of the same steps outside this batch hold their places too.
-        for request_id, step, approver_id in Approval.objects.filter(
-            request_id__in={a.request_id for a in approvals}
-        ).values_list("request_id", "step", "approver_id"):
-            taken[(request_id, step)].add(approver_id)
-    changed = []
-    for approval in approvals:
-        principal_id = approval.delegated_from_id or approval.approver_id
-        delegate = delegates.get(principal_id)
-        place = taken[(approval.request_id, approval.step)]
-        if delegate is not None and delegate.pk != requested_for_id and delegate.pk not in place:
-            target, delegated_from = delegate.pk, principal_id
-        elif delegate is not None and delegate.pk == approval.approver_id:
-            continue  # already with the delegate
-        else:
-            target, delegated_from = principal_id, None
-        if target == approval.approver_id and delegated_from == approval.delegated_from_id:
-            continue
-        if target != approval.approver_id and target in place:
-            continue
-        place.discard(approval.approver_id)
-        place.add(target)
-        approval.approver_id, approval.delegated_from_id = target, delegated_from
-        changed.append(approval)
-    return changed
-
-
-def _move_pending(approver_ids: set[int], *, today: date) -> list[int]:
-    """Re-point the pending approvals of ``approver_ids`` at today's delegates (or back);
-    returns the ids of approvals that changed hands (their new approver is mailed)."""
-    pending = list(
-        Approval.objects.filter(state=ApprovalState.PENDING)
-        .filter(Q(approver_id__in=approver_ids, delegated_from=None) | Q(delegated_from_id__in=approver_ids))
-        .select_related("request")
-        .order_by("pk")
-    )
-    moved = []
-    for approval in pending:
-        if _redelegate([approval], on=today, requested_for_id=approval.request.requested_for_id):
-            # Each move is a compare-and-set on the state: a decision that got there first wins.
-            updated = Approval.objects.filter(pk=approval.pk, state=ApprovalState.PENDING).update(
-                approver_id=approval.approver_id,
-                delegated_from_id=approval.delegated_from_id,
-                version=approval.version + 1,
-                updated_at=timezone.now(),
-            )
-            if updated:
-                moved.append(approval.pk)
-    return moved
-
-
-def _as_date(value: Any, field: str, errors: dict[str, list[str]]) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value or "").strip())
-    except ValueError:
-        errors.setdefault(field, []).append("Give a date as YYYY-MM-DD.")
-        return None
-
-
-def _as_user(value: Any, field: str, errors: dict[str, list[str]]) -> User | None:
-    if isinstance(value, User):
-        if not value.is_active:
-            errors.setdefault(field, []).append(f"{value} is no longer active; choose an active person.")
-            return None
-        return value
-    try:
-        found = User.objects.filter(pk=int(value), is_active=True).first()
-    except (TypeError, ValueError):
-        found = None
-    if found is None:
-        errors.setdefault(field, []).append("Choose an active person.")
-    return found
-
-
-def _refuse(errors: dict[str, list[str]]) -> None:
-    if errors:
-        field = next(iter(errors))
-        raise ServiceError(errors[field][0], field=field, errors=errors)
-
-
-def _delegation_conflicts(
-    values: dict[str, Any], *, exclude: ApprovalDelegation | None
-) -> dict[str, list[str]]:
-    """Another delegation of the same approver in the period, or the delegate away and
-    handing their own approvals to the approver then."""
-    approver, delegate = values["approver"], values["delegate"]
-    period = {"starts_on__lte": values["ends_on"], "ends_on__gte": values["starts_on"]}
-    others = ApprovalDelegation.objects.filter(approver=approver, **period)
-    if exclude is not None:
-        others = others.exclude(pk=exclude.pk)
-    errors: dict[str, list[str]] = {}
-    clash = others.select_related("delegate").order_by("starts_on").first()
-    if clash is not None:
-        errors["starts_on"] = [
-            f"{approver} already has {clash.delegate} standing in from {clash.starts_on} to "
-            f"{clash.ends_on}; change that delegation or pick other dates."
-        ]
-    if ApprovalDelegation.objects.filter(approver=delegate, delegate=approver, **period).exists():
-        errors["delegate"] = [
-            f"{delegate} is away in that period and has handed their approvals to {approver}."
-        ]
-    return errors
-
-
-def delegation_save(
-    *,
-    actor: User,
-    delegation: ApprovalDelegation | None = None,
-    data: dict[str, Any],
-    expected_version: int | None = None,
-) -> ApprovalDelegation:
-    """Create or change a delegation: while ``approver`` is away (``starts_on``–``ends_on``),
-    ``delegate`` decides their approvals. People arrange their own; managers anyone's. When
-    the period covers today, the approver's pending approvals move to the delegate now."""
-    errors: dict[str, list[str]] = {}
-    current = delegation
-    approver_value = data.get("approver", current.approver if current else actor)
-    approver = _as_user(approver_value or actor, "approver", errors)
-    delegate = _as_user(data.get("delegate", current.delegate if current else None), "delegate", errors)
-    starts_on = _as_date(data.get("starts_on", current.starts_on if current else None), "starts_on", errors)
-    ends_on = _as_date(data.get("ends_on", current.ends_on if current else None), "ends_on", errors)
-    reason = str(data.get("reason", current.reason if current else "") or "").replace("\x00", "").strip()
-    today = timezone.localdate()
-    if len(reason) > MAX_REASON_LENGTH:
-        errors.setdefault("reason", []).append(f"Keep the reason under {MAX_REASON_LENGTH} characters.")
-    if approver and delegate and approver.pk == delegate.pk:
-        errors.setdefault("delegate", []).append("Choose someone else: nobody stands in for themselves.")
-    if starts_on and ends_on:
-        if ends_on < starts_on:
-            errors.setdefault("ends_on", []).append("The delegation must end on or after its first day.")
-        elif ends_on < today and (current is None or current.ends_on != ends_on):
-            errors.setdefault("ends_on", []).append(
-                "This period is over already; choose dates from today on."
-            )
-    if approver and approver.pk != actor.pk and not actor.is_manager:
-        raise NotAllowed("You arrange your own stand-in; managers arrange other people's.", field="approver")
-    _refuse(errors)
-    values = {
-        "approver": approver,
-        "delegate": delegate,
-        "starts_on": starts_on,
-        "ends_on": ends_on,
-        "reason": reason,
-    }
-    with transaction.atomic(), acting(actor=actor):
-        # Lock both people (in a fixed order): two overlapping delegations saved at once
-        # cannot both pass the overlap check.
-        list(User.objects.select_for_update().filter(pk__in={approver.pk, delegate.pk}).order_by("pk"))
-        _refuse(_delegation_conflicts(values, exclude=current))
-        if current is None:
-            saved = record_create(model=ApprovalDelegation, actor=actor, data=values)
-            affected = {approver.pk}
-        else:
-            previous_approver = current.approver_id
-            saved = record_update(
-                instance=current, actor=actor, data=values, expected_version=expected_version
-            )
-            affected = {previous_approver, approver.pk}
-        moved = _move_pending(affected, today=today)
-        _enqueue_mail(moved, "request")
-    return saved
-
-
-def delegation_delete(
-    *, actor: User, delegation: ApprovalDelegation, expected_version: int | None = None
-) -> None:
-    """End a delegation; the approver's pending approvals come back to them."""
-    approver_id = delegation.approver_id
-    with transaction.atomic(), acting(actor=actor):
-        record_delete(instance=delegation, actor=actor, expected_version=expected_version)
-        moved = _move_pending({approver_id}, today=timezone.localdate())
-        _enqueue_mail(moved, "request")
-
-
-# --- the sweep ----------------------------------------------------------------------------
-
-
-def _claim(approval: Approval, field: str, now: datetime) -> bool:
-    # Compare-and-set: of two sweeps running at once, exactly one sets the mark and acts.
-    return bool(
-        Approval.objects.filter(pk=approval.pk, state=ApprovalState.PENDING, **{field: None}).update(
-            **{field: now}
-        )
-    )
-
-
-def _escalate(approval: Approval, now: datetime) -> str:
-    """Ask the waiting approver's manager too (once); returns what happened."""
-    with transaction.atomic():
-        request = (
-            CatalogRequest.objects.select_for_update(of=("self",))
-            .select_related("ticket", "item__fulfilment_team__lead")
-            .order_by("pk")
-            .get(pk=approval.request_id)
-        )
-        if request.state != RequestState.AWAITING_APPROVAL or not _claim(approval, "escalated_at", now):
-            return "skipped"
-        manager = approval.approver.manager
-        total = _total_steps(request)
-        in_step = set(request.approvals.filter(step=approval.step).values_list("approver_id", flat=True))
-        waited = round((now - approval.requested_at).total_seconds() / 3600) if approval.requested_at else 0
-        if (
-            manager is not None
-            and manager.is_active
-            and manager.pk != request.requested_for_id
-            and manager.pk not in in_step
-        ):
-            remind = (
-                approval.remind_at - approval.requested_at
-                if approval.remind_at and approval.requested_at
-                else None
-            )
-            escalation = Approval.objects.create(
-                request=request,
-                step=approval.step,
-                step_name=approval.step_name,
-                step_kind=approval.step_kind,
-                step_group_id=approval.step_group_id,
-                required=approval.required,
-                approver=manager,
-                escalated_from=approval,
-                state=ApprovalState.PENDING,
-                requested_at=now,
-                remind_at=now + remind if remind else None,
-            )
-            record_event(
-                request.ticket,
-                EventKind.APPROVAL,
-                None,
-                data={
-                    "summary": f"Escalated to {manager}: {approval.approver} has not answered for "
-                    f"{waited} hours ({_summary(approval, total)})",
-                    "step": approval.step,
-                    "state": "escalated",
-                },
-            )
-            _enqueue_mail([escalation.pk], "escalation")
-            return "escalated"
-        if manager is None or not manager.is_active:
-            why = f"{approval.approver} has no manager on record"
-        elif manager.pk == request.requested_for_id:
-            why = f"{approval.approver}'s manager is the requester"
-        else:
-            why = f"{approval.approver}'s manager, {manager}, is already asked in this step"
-        record_event(
-            request.ticket,
-            EventKind.INTERNAL_NOTE,
-            None,
-            body=(
-                f"The approval of {approval.approver} ({_summary(approval, total)}) has waited "
-                f"{waited} hours and cannot be escalated: {why}. Chase the approver or arrange a delegate."
-            ),
-        )
-        _enqueue_mail([approval.pk], "unescalated")
-        return "unescalated"
-
-
-def approvals_sweep(*, now: datetime | None = None) -> dict:
-    """Hand approvals to delegates whose period began, remind approvers once at ``remind_at``,
-    then escalate once at ``escalate_at``. Safe to run concurrently; returns the counts."""
-    now = _now(now)
-    today = timezone.localdate(now)
-    counts = {"delegated": 0, "reminded": 0, "escalated": 0, "unescalated": 0}
-    away = set(
-        ApprovalDelegation.objects.filter(starts_on__lte=today, ends_on__gte=today).values_list(
-            "approver_id", flat=True
-        )
-    )
-    waiting_on_away = set(
-        Approval.objects.filter(
-            state=ApprovalState.PENDING, delegated_from=None, approver_id__in=away
-        ).values_list("approver_id", flat=True)
-    )
-    back = set(
-        Approval.objects.filter(state=ApprovalState.PENDING, delegated_from__isnull=False)
-        .exclude(delegated_from_id__in=away)
-        .values_list("delegated_from_id", flat=True)
-    )
-    if waiting_on_away or back:
-        with transaction.atomic():
-            moved = _move_pending(waiting_on_away | back, today=today)
-            _enqueue_mail(moved, "request")
-        counts["delegated"] = len(moved)
-    due = Approval.objects.filter(state=ApprovalState.PENDING, reminded_at=None, remind_at__lte=now).order_by(
-        "remind_at", "pk"
-    )[:SWEEP_BATCH]
-    for approval in due:
-        with transaction.atomic():
-            if _claim(approval, "reminded_at", now):
-                _enqueue_mail([approval.pk], "reminder")
-                counts["reminded"] += 1
-    due = (
-        Approval.objects.filter(state=ApprovalState.PENDING, escalated_at=None, escalate_at__lte=now)
-        .select_related("approver__manager")
-        .order_by("escalate_at", "pk")[:SWEEP_BATCH]
-    )
-    for approval in due:
-        outcome = _escalate(approval, now)
-        if outcome in counts:
-            counts[outcome] += 1
-    return counts
