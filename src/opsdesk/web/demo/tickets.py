@@ -709,9 +709,9 @@ def _plan_ticket(desk: Desk, created: datetime) -> Plan:
     if rng.random() < SURVEY_ANSWERED_SHARE:
         rating = _pick(rng, RATINGS)
         answered = resolved + timedelta(hours=rng.uniform(0.5, 72))
-        steps.append(
-            Step(answered, "survey", requester, rng.choice(SURVEY_COMMENTS[rating]), {"rating": rating})
-        )
+        comment = rng.choice(SURVEY_COMMENTS[rating])  # drawn either way: the demo stays the same
+        if code != ResolutionCode.REJECTED:  # nothing was delivered to rate
+            steps.append(Step(answered, "survey", requester, comment, {"rating": rating}))
     steps.append(
         Step(
             resolved + timedelta(days=CLOSE_AFTER_DAYS, minutes=rng.randrange(60)),
@@ -908,7 +908,8 @@ def _replay(desk: Desk, plan: Plan) -> tuple[dict[str, Any], list[dict[str, Any]
             if to == Status.RESOLVED:
                 row.update(resolution_code=code, resolution_notes=step.body, resolved_at=step.at)
                 data["resolution_code"] = code
-                survey = {"created_at": step.at}
+                # As the desk does: a request its approvers rejected is not asked for a rating.
+                survey = {"created_at": step.at} if code != ResolutionCode.REJECTED else None
             elif to == Status.CLOSED:
                 row["closed_at"] = step.at
             events.append({**event, "kind": EventKind.STATUS, "data": data})
