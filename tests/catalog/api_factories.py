@@ -12,24 +12,12 @@ from opsdesk.catalog.choices import ApproverKind
 from opsdesk.catalog.models import ApprovalStep, TaskTemplate
 from opsdesk.catalog.services.ordering import request_order
 from tests.accounts.factories import OrganizationFactory, TeamFactory, TeamMembershipFactory, UserFactory
+from tests.catalog.factories import LAPTOP_FORM as BASE_LAPTOP_FORM
 from tests.catalog.factories import ApprovalGroupFactory, CatalogCategoryFactory, CatalogItemFactory
 from tests.portfolio.factories import OfferingFactory, ServiceFactory
 
 LAPTOP_FORM = [
-    {
-        "key": "model",
-        "label": "Model",
-        "type": "choice",
-        "required": True,
-        "choices": ["Standard 14-inch", "Performance 16-inch"],
-    },
-    {
-        "key": "reason",
-        "label": "Why the performance model?",
-        "type": "long_text",
-        "required": True,
-        "show_if": {"field": "model", "in": ["Performance 16-inch"]},
-    },
+    *BASE_LAPTOP_FORM,
     {"key": "quantity", "label": "How many", "type": "number", "min": 1, "max": 10, "integer": True},
     {"key": "photo", "label": "Photo of the old one", "type": "attachment"},
 ]

@@ -13,24 +13,7 @@ from opsdesk.catalog.choices import ApproverKind
 from opsdesk.catalog.models import ApprovalStep, CatalogItem, CatalogRequest, TaskTemplate
 from opsdesk.catalog.services.ordering import request_order
 from tests.accounts.factories import OrganizationFactory, TeamFactory, TeamMembershipFactory, UserFactory
-from tests.catalog.factories import ApprovalGroupFactory, CatalogItemFactory
-
-LAPTOP_FORM = [
-    {
-        "key": "model",
-        "label": "Model",
-        "type": "choice",
-        "required": True,
-        "choices": ["Standard 14-inch", "Performance 16-inch"],
-    },
-    {
-        "key": "reason",
-        "label": "Why the performance model?",
-        "type": "long_text",
-        "required": True,
-        "show_if": {"field": "model", "in": ["Performance 16-inch"]},
-    },
-]
+from tests.catalog.factories import LAPTOP_FORM, ApprovalGroupFactory, CatalogItemFactory
 
 
 @dataclass

@@ -17,6 +17,24 @@ from opsdesk.catalog.models import (
 from tests.accounts.factories import TeamFactory, TeamMembershipFactory
 from tests.portfolio.factories import OfferingFactory
 
+# The issue's laptop: a model to choose, and a reason asked only for the performance model.
+LAPTOP_FORM = [
+    {
+        "key": "model",
+        "label": "Model",
+        "type": "choice",
+        "required": True,
+        "choices": ["Standard 14-inch", "Performance 16-inch"],
+    },
+    {
+        "key": "reason",
+        "label": "Why the performance model?",
+        "type": "long_text",
+        "required": True,
+        "show_if": {"field": "model", "in": ["Performance 16-inch"]},
+    },
+]
+
 
 class CatalogCategoryFactory(factory.django.DjangoModelFactory):
     class Meta:

@@ -16,6 +16,7 @@ from opsdesk.accounts.choices import Role
 from opsdesk.catalog.forms.order import MAX_PEOPLE_LISTED, OrderForm
 from opsdesk.portfolio.choices import Stage
 from tests.accounts.factories import OrganizationFactory, UserFactory
+from tests.catalog.factories import LAPTOP_FORM as BASE_LAPTOP_FORM
 from tests.catalog.factories import CatalogItemFactory
 from tests.portfolio.factories import ServiceFactory
 
@@ -23,20 +24,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 ORDER_FORM_JS = Path(__file__).resolve().parents[2] / "src/opsdesk/catalog/static/catalog/order_form.js"
 
 LAPTOP = [
-    {
-        "key": "model",
-        "label": "Model",
-        "type": "choice",
-        "required": True,
-        "choices": ["Standard 14-inch", "Performance 16-inch"],
-    },
-    {
-        "key": "reason",
-        "label": "Why the performance model?",
-        "type": "long_text",
-        "required": True,
-        "show_if": {"field": "model", "in": ["Performance 16-inch"]},
-    },
+    *BASE_LAPTOP_FORM,
     {"key": "quantity", "label": "How many", "type": "number", "min": 1, "max": 10, "required": True},
     {"key": "needed_by", "label": "Needed by", "type": "date"},
     {"key": "extras", "label": "Extras", "type": "multi_choice", "choices": ["Bag", "Mouse"]},

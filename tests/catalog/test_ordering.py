@@ -21,6 +21,9 @@ from opsdesk.tickets.models import Attachment, Ticket, TimelineEvent
 from opsdesk.tickets.signals import timeline_event_recorded
 from tests.accounts.factories import OrganizationFactory
 from tests.catalog.factories import (
+    LAPTOP_FORM as BASE_LAPTOP_FORM,
+)
+from tests.catalog.factories import (
     ApprovalStepFactory,
     CatalogItemFactory,
     TaskTemplateFactory,
@@ -31,20 +34,7 @@ from tests.portfolio.factories import CalendarFactory
 pytestmark = pytest.mark.django_db
 
 LAPTOP_FORM = [
-    {
-        "key": "model",
-        "label": "Model",
-        "type": "choice",
-        "required": True,
-        "choices": ["Standard 14-inch", "Performance 16-inch"],
-    },
-    {
-        "key": "reason",
-        "label": "Why the performance model?",
-        "type": "long_text",
-        "required": True,
-        "show_if": {"field": "model", "in": ["Performance 16-inch"]},
-    },
+    *BASE_LAPTOP_FORM,
     {"key": "quantity", "label": "How many", "type": "number", "min": 1, "max": 10, "required": True},
     {"key": "photo", "label": "Photo of the old one", "type": "attachment"},
 ]

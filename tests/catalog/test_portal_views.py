@@ -21,26 +21,14 @@ from opsdesk.catalog.services.approvals import approval_link, delegation_save
 from opsdesk.catalog.services.ordering import request_order
 from opsdesk.tickets.models import Ticket
 from tests.accounts.factories import OrganizationFactory, TeamFactory, TeamMembershipFactory, UserFactory
-from tests.catalog.factories import CatalogCategoryFactory, CatalogItemFactory, TaskTemplateFactory
+from tests.catalog.factories import (
+    LAPTOP_FORM,
+    CatalogCategoryFactory,
+    CatalogItemFactory,
+    TaskTemplateFactory,
+)
 
 pytestmark = pytest.mark.django_db
-
-LAPTOP_FORM = [
-    {
-        "key": "model",
-        "label": "Model",
-        "type": "choice",
-        "required": True,
-        "choices": ["Standard 14-inch", "Performance 16-inch"],
-    },
-    {
-        "key": "reason",
-        "label": "Why the performance model?",
-        "type": "long_text",
-        "required": True,
-        "show_if": {"field": "model", "in": ["Performance 16-inch"]},
-    },
-]
 
 
 @pytest.fixture

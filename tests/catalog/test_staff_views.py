@@ -27,6 +27,7 @@ from opsdesk.catalog.services.ordering import request_order
 from opsdesk.tickets.choices import ResolutionCode, Status
 from tests.accounts.factories import OrganizationFactory
 from tests.catalog.factories import (
+    LAPTOP_FORM,
     ApprovalGroupFactory,
     CatalogCategoryFactory,
     CatalogItemFactory,
@@ -37,22 +38,6 @@ from tests.portfolio.factories import OfferingFactory
 
 pytestmark = pytest.mark.django_db
 
-LAPTOP_FORM = [
-    {
-        "key": "model",
-        "label": "Model",
-        "type": "choice",
-        "required": True,
-        "choices": ["Standard 14-inch", "Performance 16-inch"],
-    },
-    {
-        "key": "reason",
-        "label": "Why the performance model?",
-        "type": "long_text",
-        "required": True,
-        "show_if": {"field": "model", "in": ["Performance 16-inch"]},
-    },
-]
 # Queries the task queue and the item list may make whatever their length (session, user, the
 # filter choices, the page and its count).
 MAX_QUEUE_QUERIES = 12

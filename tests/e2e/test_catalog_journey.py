@@ -18,7 +18,7 @@ from opsdesk.catalog.models import ApprovalStep, CatalogRequest, TaskTemplate
 from opsdesk.tickets.choices import ResolutionCode, Status
 from opsdesk.tickets.models import Survey
 from tests.accounts.factories import OrganizationFactory, TeamFactory, TeamMembershipFactory, UserFactory
-from tests.catalog.factories import CatalogCategoryFactory, CatalogItemFactory
+from tests.catalog.factories import LAPTOP_FORM, CatalogCategoryFactory, CatalogItemFactory
 from tests.core.test_jobs_and_scheduler import run_queued_tasks
 from tests.e2e.test_journeys import assert_no_csp_violations, sign_in
 
@@ -26,22 +26,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser"), pytest.mark.d
 
 SHOTS = Path("/tmp")
 APPROVAL_LINK = re.compile(r"https?://\S+/catalog/approve/\S+/")
-LAPTOP_FORM = [
-    {
-        "key": "model",
-        "label": "Model",
-        "type": "choice",
-        "required": True,
-        "choices": ["Standard 14-inch", "Performance 16-inch"],
-    },
-    {
-        "key": "reason",
-        "label": "Why the performance model?",
-        "type": "long_text",
-        "required": True,
-        "show_if": {"field": "model", "in": ["Performance 16-inch"]},
-    },
-]
 
 
 def new_page(browser):
