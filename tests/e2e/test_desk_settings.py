@@ -31,7 +31,9 @@ def test_a_manager_writes_a_routing_rule_and_the_next_ticket_follows_it(page, li
     page.get_by_role("link", name="Routing rules").click()
     page.get_by_role("link", name="Add routing rule").click()
     page.fill("#id_name", "VPN goes to the network team")
-    # Picking a condition redraws the form with that condition's own settings.
+    # Picking a condition redraws the form with that condition's own settings, once the editor's
+    # script has set up (it hides the no-JavaScript button): picking before that redrew nothing.
+    page.wait_for_selector("[data-refresh-button]", state="hidden")
     page.select_option("#id_c-0-name", "words")
     page.wait_for_selector("#id_c-0-any")
     page.fill("#id_c-0-any", "vpn, tunnel")
