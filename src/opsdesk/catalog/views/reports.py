@@ -4,16 +4,13 @@ and draws."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Any
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
@@ -25,17 +22,9 @@ from opsdesk.catalog.reports import (
     report_to_csv,
 )
 from opsdesk.core.exceptions import ServiceError
+from opsdesk.core.periods import PeriodForm as BasePeriodForm
 from opsdesk.core.views import style_form
 
-PERIODS = {
-    "last_30_days": "Last 30 days",
-    "last_90_days": "Last 90 days",
-    "this_month": "This month",
-    "last_month": "Last month",
-    "this_year": "This year",
-    "last_12_months": "Last 12 months",
-    "custom": "Custom dates",
-}
 DEFAULT_PERIOD = "last_90_days"
 # How many bars a chart shows; the tables below list every row.
 CHART_BARS = 15
@@ -45,43 +34,10 @@ EMPTY_TEXT = (
 )
 
 
-def period_bounds(period: str, today: date) -> tuple[date, date]:
-    """The first and last day of a preset period, ``today`` included."""
-    first_of_month = today.replace(day=1)
-    if period == "last_30_days":
-        return today - timedelta(days=29), today
-    if period == "this_month":
-        return first_of_month, today
-    if period == "last_month":
-        last = first_of_month - timedelta(days=1)
-        return last.replace(day=1), last
-    if period == "this_year":
-        return today.replace(month=1, day=1), today
-    if period == "last_12_months":
-        year, month = (today.year - 1, today.month + 1) if today.month < 12 else (today.year, 1)
-        return date(year, month, 1), today
-    return today - timedelta(days=89), today
-
-
-class PeriodForm(forms.Form):
-    period = forms.ChoiceField(choices=list(PERIODS.items()), label="Period")
-    start = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
-
+class PeriodForm(BasePeriodForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         style_form(self, small=True)
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        period = data.get("period")
-        if period == "custom":
-            for name in ("start", "end"):
-                if not data.get(name) and name not in self.errors:
-                    self.add_error(name, "Give both dates of a custom period.")
-        elif period:
-            data["start"], data["end"] = period_bounds(period, timezone.localdate())
-        return data
 
 
 def _filters(request) -> dict[str, str]:

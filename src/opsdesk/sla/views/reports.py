@@ -4,7 +4,6 @@ report a customer reads about their own organisation in the portal. The figures 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Any
 
 from django import forms
@@ -13,12 +12,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from opsdesk.accounts.models import Organization
 from opsdesk.core.exceptions import ServiceError
+from opsdesk.core.periods import PeriodForm as BasePeriodForm
 from opsdesk.core.views import style_form
 from opsdesk.sla.choices import Metric, PolicyKind
 from opsdesk.sla.reports import GROUP_BY, ComplianceReport, compliance_report, report_to_csv
@@ -36,37 +35,9 @@ PORTAL_DEFAULT_PERIOD = "last_12_months"
 EMPTY_TEXT = "No SLA policy has timed any ticket in this period — define one under Service levels."
 
 
-def period_bounds(period: str, today: date) -> tuple[date, date]:
-    """The first and last day of a preset period, ``today`` included."""
-    first_of_month = today.replace(day=1)
-    if period == "this_month":
-        return first_of_month, today
-    if period == "last_month":
-        last = first_of_month - timedelta(days=1)
-        return last.replace(day=1), last
-    if period == "this_year":
-        return today.replace(month=1, day=1), today
-    if period == "last_12_months":
-        year, month = (today.year - 1, today.month + 1) if today.month < 12 else (today.year, 1)
-        return date(year, month, 1), today
-    return today - timedelta(days=89), today
-
-
-class PeriodForm(forms.Form):
+class PeriodForm(BasePeriodForm):
+    # The SLA report keeps its own presets (its users know them; no "last 30 days").
     period = forms.ChoiceField(choices=list(PERIODS.items()), label="Period")
-    start = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        period = data.get("period")
-        if period == "custom":
-            for name in ("start", "end"):
-                if not data.get(name) and name not in self.errors:
-                    self.add_error(name, "Give both dates of a custom period.")
-        elif period:
-            data["start"], data["end"] = period_bounds(period, timezone.localdate())
-        return data
 
 
 class ReportForm(PeriodForm):
