@@ -35,14 +35,12 @@ import argparse
 import json
 import os
 import random
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.parse
 from pathlib import Path
+
+from scratch import run_engine
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -123,50 +121,15 @@ def _load() -> str:
 
 
 def run_child(name: str, args, *, orders: int, requests: int) -> dict:
-    data_dir = tempfile.mkdtemp(prefix="opsdesk-catalog-bench-")
-    env = {
-        **os.environ,
-        "OPSDESK_DATA_DIR": data_dir,
-        "OPSDESK_DEBUG": "0",
-        "OPSDESK_LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "opsdesk.config.settings",
-    }
-    env.pop("OPSDESK_DATABASE_URL", None)
-    scratch = None
-    if name == "postgres":
-        import psycopg
-
-        scratch = f"opsdesk_catalog_bench_{os.getpid()}"
-        with psycopg.connect(args.postgres_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{scratch}"')
-        parts = urllib.parse.urlsplit(args.postgres_url)
-        env["OPSDESK_DATABASE_URL"] = urllib.parse.urlunsplit(parts._replace(path=f"/{scratch}"))
-    command = [
-        sys.executable,
-        __file__,
-        "--child",
+    child_args = ["--orders", str(orders), "--requests", str(requests)]
+    return run_engine(
         name,
-        "--orders",
-        str(orders),
-        "--requests",
-        str(requests),
-    ]
-    print(f"\n== {name}: {' '.join(command[1:])}", flush=True)
-    try:
-        output = subprocess.run(command, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
-    finally:
-        if scratch:
-            import psycopg
-
-            with psycopg.connect(args.postgres_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-        if args.keep:
-            print(f"   kept {data_dir}", flush=True)
-        else:
-            shutil.rmtree(data_dir, ignore_errors=True)
-    lines = output.strip().splitlines()
-    print("\n".join(lines[:-1]))
-    return json.loads(lines[-1])
+        script=__file__,
+        postgres_url=args.postgres_url,
+        child_args=child_args,
+        prefix="opsdesk_catalog_bench",
+        keep=args.keep,
+    )
 
 
 def report(results: dict, *, orders: int, requests: int) -> None:

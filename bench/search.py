@@ -36,13 +36,12 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.parse
 from pathlib import Path
+
+from scratch import run_engine
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -146,48 +145,16 @@ def main() -> int:
 
 
 def run_child(name: str, args, *, tickets: int, articles: int) -> dict:
-    data_dir = tempfile.mkdtemp(prefix="opsdesk-search-bench-")
-    env = {
-        **os.environ,
-        "OPSDESK_DATA_DIR": data_dir,
-        "OPSDESK_DEBUG": "0",
-        "OPSDESK_LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "opsdesk.config.settings",
-    }
-    env.pop("OPSDESK_DATABASE_URL", None)
-    scratch = None
-    if name == "postgres":
-        import psycopg
-
-        scratch = f"opsdesk_search_bench_{os.getpid()}"
-        with psycopg.connect(args.postgres_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{scratch}"')
-        parts = urllib.parse.urlsplit(args.postgres_url)
-        env["OPSDESK_DATABASE_URL"] = urllib.parse.urlunsplit(parts._replace(path=f"/{scratch}"))
-    command = [
-        sys.executable,
-        __file__,
-        "--child",
-        name,
-        "--tickets",
-        str(tickets),
-        "--articles",
-        str(articles),
-    ]
+    child_args = ["--tickets", str(tickets), "--articles", str(articles)]
     if args.quick:
-        command.append("--quick")
-    print(f"\n== {name}: {' '.join(command[1:])}")
-    try:
-        output = subprocess.run(command, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
-    finally:
-        if scratch:
-            import psycopg
-
-            with psycopg.connect(args.postgres_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-    lines = output.strip().splitlines()
-    print("\n".join(lines[:-1]))
-    return json.loads(lines[-1])
+        child_args.append("--quick")
+    return run_engine(
+        name,
+        script=__file__,
+        postgres_url=args.postgres_url,
+        child_args=child_args,
+        prefix="opsdesk_search_bench",
+    )
 
 
 def report(results: dict, *, tickets: int, articles: int) -> None:
