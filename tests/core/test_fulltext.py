@@ -236,20 +236,34 @@ def test_parse_query_reads_phrases_prefixes_and_unbalanced_quotes():
 
 
 def test_a_filter_that_drops_the_best_matches_still_fills_the_page(agent, make_user, monkeypatch):
-    # Agents' searches rank the engine's best few first; when a filter leaves fewer than a
-    # page of them, the search falls back to every match instead of returning a short page.
+    # The rank window is taken after the scope and the filters: filtered-out matches, however
+    # many and however newer, do not crowd out the ones the filter keeps.
     from opsdesk.core import fulltext
 
-    monkeypatch.setattr(fulltext, "SEARCH_WINDOW", 1)
-    monkeypatch.setattr(fulltext, "WINDOW_FACTOR", 1)
+    monkeypatch.setattr(fulltext, "RANK_WINDOW", 2)
     requester = make_user()
+    weak = [ticket_create(actor=requester, title="Printer", description=f"toner low {n}") for n in range(2)]
     in_progress = [ticket_create(actor=requester, title=f"Toner toner toner {n}") for n in range(3)]
     for ticket in in_progress:
         ticket_transition(actor=agent, ticket=ticket, to="in_progress")
-    weak = [ticket_create(actor=requester, title="Printer", description=f"toner low {n}") for n in range(2)]
     results = search_documents(user=agent, query="toner", statuses=["new"], page_size=5)
     assert sorted(titles(results)) == sorted(str(t) for t in weak)
     assert [c.count for c in results.counts] == [2]
+
+
+def test_only_the_newest_matches_are_ranked(agent, make_user, monkeypatch):
+    # A query matching more than RANK_WINDOW documents is ranked within its newest matches:
+    # the oldest ticket is the best match of all, but falls outside a window of three.
+    from opsdesk.core import fulltext
+
+    requester = make_user()
+    best = ticket_create(actor=requester, title="Scanner scanner scanner jam")
+    newer = [ticket_create(actor=requester, title=f"Office {n}", description="the scanner") for n in range(3)]
+    assert titles(search_documents(user=agent, query="scanner", kinds=("ticket",)))[0] == str(best)
+    monkeypatch.setattr(fulltext, "RANK_WINDOW", 3)
+    results = search_documents(user=agent, query="scanner", kinds=("ticket",))
+    assert sorted(titles(results)) == sorted(str(t) for t in newer)
+    assert [c.count for c in results.counts] == [4]  # counts are not windowed
 
 
 def test_counts_stop_at_the_cap_and_empty_kinds_are_skipped(agent, make_user):

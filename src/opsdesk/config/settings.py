@@ -92,6 +92,10 @@ if DATABASE_URL:
         # A connection pool, not persistent connections: under ASGI every request runs in a
         # thread of its own, and per-thread connections would pile up past max_connections.
         DATABASES["default"]["OPTIONS"] = {
+            # No JIT compilation: it pays off for long analytical queries, while a desk's
+            # queries are short, and the planner's cost guesses made searches compile for tens
+            # of milliseconds to save a few (measured: bench/search.py, docs/performance.md).
+            "options": "-c jit=off",
             "pool": {
                 "min_size": env_int("OPSDESK_DB_POOL_MIN", 2),
                 "max_size": env_int("OPSDESK_DB_POOL_MAX", 10),

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -33,10 +33,17 @@ MAX_TERMS = 12
 MAX_BODY_LENGTH = 100_000
 COUNT_CAP = 1_000  # counts above this show as "1,000+": counting every match of a common word is slow
 SNIPPET_WORDS = 24
-# SQLite, wide scopes: how many of the best-ranked matches are checked against kind, privacy and
-# filters before the whole ranking is (at least this many, or WINDOW_FACTOR pages).
-SEARCH_WINDOW = 200
-WINDOW_FACTOR = 5
+# How many matches are ranked: each kind's newest RANK_WINDOW within the reader's scope and the
+# filters. Neither engine can rank without scoring every match (bm25 and ts_rank_cd are computed
+# per row), and a common word matches hundreds of thousands of tickets: scoring them all took
+# seconds at a million. Recency is what a service desk wants anyway: a query that matches more
+# is ranked within its newest matches (as counts stop at "1,000+"), and older ones are reached
+# by more words or a date filter.
+RANK_WINDOW = COUNT_CAP
+# PostgreSQL (see PostgresEngine._newest_matches): how many of a kind's newest documents are
+# tested one by one to measure how common the words are, and how many more at most.
+WALK_PROBE = 5_000
+WALK_BUDGET = 30_000
 
 # Private-use characters mark highlights inside the engine's output; they are removed from the
 # indexed text, so they can only come from the engine.
@@ -132,6 +139,18 @@ class KindScope:
     kind: str
     ids: tuple[str, Sequence[Any]] | None = None
     private: bool = False
+    counted: Counted | None = None  # left by ``Engine.count`` for the search that follows
+
+
+@dataclass(frozen=True)
+class Counted:
+    """What an engine's count found for a query and filters, kept on the scope: the newest
+    matching documents' ids, ``complete`` when there are no more."""
+
+    query: ParsedQuery
+    filters: Filters
+    ids: tuple[int, ...]
+    complete: bool
 
 
 @dataclass(frozen=True)
@@ -174,19 +193,16 @@ def _dt(value: datetime | None) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _scope_clause(scopes: Sequence[KindScope], where: _Where) -> None:
-    parts: list[str] = []
-    params: list[Any] = []
-    for scope in scopes:
-        clause = "d.kind = %s"
-        params.append(scope.kind)
-        clause += " AND (d.private OR NOT d.has_private)" if scope.private else " AND NOT d.private"
-        if scope.ids is not None:
-            sql, sub_params = scope.ids
-            clause += f" AND d.object_id IN ({sql})"
-            params.extend(sub_params)
-        parts.append(f"({clause})")
-    where.add(" OR ".join(parts), *params)
+def _scope_where(scope: KindScope, filters: Filters, *, kind_sql: str = "d.kind = %s") -> _Where:
+    """What one reader may match of one kind, within the filters, as conditions on ``d``."""
+    where = _Where()
+    where.add(kind_sql, *[scope.kind] * kind_sql.count("%s"))
+    where.add("d.private OR NOT d.has_private" if scope.private else "NOT d.private")
+    if scope.ids is not None:
+        sql, sub_params = scope.ids
+        where.add(f"d.object_id IN ({sql})", *sub_params)
+    _filter_clause(filters, where)
+    return where
 
 
 def _filter_clause(filters: Filters, where: _Where) -> None:
@@ -272,15 +288,26 @@ class Engine(ABC):
         limit: int,
         offset: int = 0,
     ) -> list[Match]:
+        """One page of ranked matches within the scopes and filters: each kind's newest
+        RANK_WINDOW matches (its candidates) are ranked together."""
         if not query or not scopes:
             return []
-        return self._search(query, scopes, filters, limit=limit, offset=offset)
+        with connection.cursor() as cursor:
+            ids = [doc_id for scope in scopes for doc_id in self._candidates(cursor, query, scope, filters)]
+            if not ids:
+                return []
+            return self._rank(cursor, query, ids, limit=limit, offset=offset)
 
     def count(self, query: ParsedQuery, scope: KindScope, filters: Filters, *, cap: int = COUNT_CAP) -> int:
-        """How many objects of one kind match for this reader; at most ``cap + 1`` are counted."""
+        """How many objects of one kind match for this reader; at most ``cap + 1`` are counted.
+        The ids found, the newest matches, are kept on the scope: a search that follows with
+        the same query and filters ranks those instead of looking for them again."""
         if not query:
             return 0
-        return self._count(query, scope, filters, cap=cap)
+        with connection.cursor() as cursor:
+            ids = self._newest_matches(cursor, query, scope, filters, limit=cap + 1)
+        scope.counted = Counted(query=query, filters=filters, ids=tuple(ids), complete=len(ids) <= cap)
+        return len(ids)
 
     def kinds_present(self, kinds: Sequence[str]) -> set[str]:
         """Which of ``kinds`` have at least one document (one index seek each, one statement):
@@ -296,16 +323,15 @@ class Engine(ABC):
             cursor.execute(sql, [value for kind in kinds for value in (kind, kind)])
             return {row[0] for row in cursor.fetchall()}
 
-    def _count(self, query: ParsedQuery, scope: KindScope, filters: Filters, *, cap: int) -> int:
-        match_sql, match_params = self._match(query)
-        where = _Where()
-        where.add(match_sql, *match_params)
-        _scope_clause([scope], where)
-        _filter_clause(filters, where)
-        sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM {self._from()} WHERE {where.render()} LIMIT %s) AS hits"  # noqa: S608 - fixed SQL fragments; values are parameters
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*where.params, cap + 1])
-            return cursor.fetchone()[0]
+    def _candidates(self, cursor, query: ParsedQuery, scope: KindScope, filters: Filters) -> list[int]:
+        counted = scope.counted
+        if (
+            counted is not None
+            and (counted.query, counted.filters) == (query, filters)
+            and (counted.complete or len(counted.ids) >= RANK_WINDOW)
+        ):
+            return list(counted.ids[:RANK_WINDOW])  # found by the count
+        return self._newest_matches(cursor, query, scope, filters, limit=RANK_WINDOW)
 
     @abstractmethod
     def raw_match_ids(self, query: ParsedQuery, *, limit: int) -> list[int]:
@@ -313,111 +339,96 @@ class Engine(ABC):
         benchmark's reference for what the engine itself costs."""
 
     @abstractmethod
-    def _from(self) -> str:
-        """The FROM clause: the documents joined to the engine's index."""
+    def _newest_matches(self, cursor, query, scope, filters, *, limit: int) -> list[int]:
+        """The document ids of the scope's newest ``limit`` matches within the filters."""
 
     @abstractmethod
-    def _match(self, query: ParsedQuery) -> tuple[str, list[Any]]:
-        """The WHERE fragment and parameters that match ``query`` in this engine's syntax."""
-
-    @abstractmethod
-    def _search(self, query, scopes, filters, *, limit, offset) -> list[Match]:
-        """One page of ranked matches within the scopes and filters."""
+    def _rank(self, cursor, query: ParsedQuery, ids: list[int], *, limit: int, offset: int) -> list[Match]:
+        """One page of these documents, best first, with highlighted title and snippet."""
 
 
 class SQLiteEngine(Engine):
     vendor = "sqlite"
-    RANK = "bm25(core_searchdocument_fts, 10.0, 1.0)"  # a title word weighs ten body words
+    # A title word weighs ten body words; the scope tokens (third column) weigh nothing.
+    RANK = "bm25(core_searchdocument_fts, 10.0, 1.0, 0.0)"
 
     @staticmethod
     def match_expression(query: ParsedQuery) -> str:
-        # Every word is a quoted FTS5 string (so nothing in it is an operator); terms are ANDed.
+        """The user's words for MATCH, in the title and body. Every word is a quoted FTS5
+        string (so nothing in it is an operator); terms are ANDed."""
         parts = []
         for term in query.terms:
             quoted = '"' + " ".join(term.words).replace('"', '""') + '"'
             parts.append(quoted + ("*" if term.prefix else ""))
-        return " ".join(parts)
+        return "{title body}: (" + " ".join(parts) + ")"
 
-    def _from(self) -> str:
-        return "core_searchdocument_fts f JOIN core_searchdocument d ON d.id = f.rowid"
+    @classmethod
+    def scoped_expression(cls, query: ParsedQuery, scope: KindScope) -> str:
+        """The user's words, and the scope's kind and visibility tokens (migration core 0004):
+        FTS5 then hands out only documents of that kind and variant, however many matches
+        other kinds hold. Never ranked: bm25 would first count every document of the kind."""
+        visibility = "zvprivate" if scope.private else "zvpublic"
+        return f'{{search_scope}}: ("zk{scope.kind}" AND "{visibility}") AND {cls.match_expression(query)}'
 
-    def _match(self, query: ParsedQuery) -> tuple[str, list[Any]]:
-        return "core_searchdocument_fts MATCH %s", [self.match_expression(query)]
-
-    def _count(self, query: ParsedQuery, scope: KindScope, filters: Filters, *, cap: int) -> int:
-        # The matching rowids are collected once (no ranking, no row reads) and each document of
-        # the reader's scope is checked against them: no FTS lookup per row, no bm25.
-        where = _Where()
-        where.add(
-            "d.id IN (SELECT rowid FROM core_searchdocument_fts WHERE core_searchdocument_fts MATCH %s)",
-            self.match_expression(query),
+    def _newest_matches(self, cursor, query, scope, filters, *, limit: int) -> list[int]:
+        # FTS5 hands the matches out newest first (ORDER BY rowid DESC is its own order, no
+        # sort). The tokens say kind and visibility; a narrow scope (a requester's tickets) is
+        # collected once as document ids and each match checked against them in memory;
+        # filters need the document itself (CROSS JOIN: FTS5 drives, or SQLite would run the
+        # MATCH once per document instead).
+        where = _scope_where(scope, filters)
+        join, condition, params = "", "", []
+        if scope.ids is not None:
+            condition = f" AND +f.rowid IN (SELECT d.id FROM core_searchdocument d WHERE {where.render()})"  # noqa: S608 - fixed SQL fragments; values are parameters
+            params = where.params
+        elif filters != Filters():
+            join = " CROSS JOIN core_searchdocument d ON d.id = f.rowid"
+            condition, params = f" AND {where.render()}", where.params
+        cursor.execute(
+            f"SELECT f.rowid FROM core_searchdocument_fts f{join}"  # noqa: S608 - fixed SQL fragments; values are parameters
+            f" WHERE core_searchdocument_fts MATCH %s{condition} ORDER BY f.rowid DESC LIMIT %s",
+            [self.scoped_expression(query, scope), *params, limit],
         )
-        _scope_clause([scope], where)
-        _filter_clause(filters, where)
-        sql = (
-            "SELECT COUNT(*) FROM (SELECT 1 FROM core_searchdocument d"  # noqa: S608 - fixed SQL fragments; values are parameters
-            f" WHERE {where.render()} LIMIT %s) AS hits"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*where.params, cap + 1])
-            return cursor.fetchone()[0]
+        return [row[0] for row in cursor.fetchall()]
 
-    def _search(self, query, scopes, filters, *, limit, offset) -> list[Match]:
+    def _rank(self, cursor, query, ids, *, limit, offset) -> list[Match]:
+        # bm25 for the candidates only, then highlights and snippets for the page only. The
+        # matches between the lowest and highest candidate are walked once (FTS5 seeks to the
+        # range); "+f.rowid" keeps FTS5 from looking each id up with the MATCH again (a prefix
+        # would be expanded per lookup).
         expression = self.match_expression(query)
-        where = _Where()
-        _scope_clause(scopes, where)
-        _filter_clause(filters, where)
-        ranked = (
-            f"SELECT rowid AS doc_id, {self.RANK} AS score FROM core_searchdocument_fts"  # noqa: S608 - fixed SQL fragments; values are parameters
-            " WHERE core_searchdocument_fts MATCH %s"
-        )
-        order = " ORDER BY m.score, m.doc_id DESC LIMIT %s OFFSET %s"
-        with connection.cursor() as cursor:
-            narrow = (
-                f"SELECT m.doc_id, m.score FROM ({ranked}) AS m WHERE +m.doc_id IN"  # noqa: S608 - fixed SQL fragments; values are parameters
-                f" (SELECT d.id FROM core_searchdocument d WHERE {where.render()}){order}"
-            )
-            narrow_params = [expression, *where.params, limit, offset]
-            page: list[tuple[int, float]] = []
-            if all(scope.ids is not None for scope in scopes):
-                # Narrow scopes (a requester's own tickets): the readable documents are
-                # collected once and the matches checked against them before bm25 ranks them
-                # ("+" keeps FTS5 from re-running the MATCH once per readable document).
-                cursor.execute(narrow, narrow_params)
-                page = cursor.fetchall()
-            else:
-                # Wide scopes (agents): FTS5 ranks every match alone and keeps the best
-                # ``window``; only those are joined to their documents for kind, privacy and
-                # filters. When too few survive (a rare kind, a filter), the readable documents
-                # are collected and checked as for narrow scopes.
-                window = max(SEARCH_WINDOW, WINDOW_FACTOR * (offset + limit))
-                cursor.execute(
-                    f"SELECT m.doc_id, m.score FROM ({ranked} ORDER BY score, doc_id DESC LIMIT %s) AS m"  # noqa: S608 - fixed SQL fragments; values are parameters
-                    f" CROSS JOIN core_searchdocument d ON d.id = m.doc_id WHERE {where.render()}{order}",
-                    [expression, window, *where.params, limit, offset],
-                )
-                page = cursor.fetchall()
-                if len(page) < limit:
-                    cursor.execute(narrow, narrow_params)
-                    page = cursor.fetchall()
-            if not page:
-                return []
-            # Highlights and snippets for the page only. "+f.rowid" keeps FTS5 from looking each
-            # rowid up with the MATCH again (a prefix is expanded per lookup): the matches are
-            # walked once and only the page's rows are highlighted.
-            ids = [doc_id for doc_id, _ in page]
+
+        def walk(columns: str, ids: list[int], tail: str = "", *params: Any) -> list[tuple]:
             cursor.execute(
-                "SELECT f.rowid, d.kind, d.object_id, 0,"  # noqa: S608 - fixed SQL fragments; values are parameters
-                f" highlight(core_searchdocument_fts, 0, '{MARK_START}', '{MARK_END}'),"
-                f" snippet(core_searchdocument_fts, 1, '{MARK_START}', '{MARK_END}', '…', {SNIPPET_WORDS}),"
-                " d.status, d.created_at FROM core_searchdocument_fts f"
-                " CROSS JOIN core_searchdocument d ON d.id = f.rowid"
-                " WHERE core_searchdocument_fts MATCH %s AND +f.rowid IN ("
+                f"SELECT {columns} FROM core_searchdocument_fts f"  # noqa: S608 - fixed SQL fragments; values are parameters
+                " WHERE core_searchdocument_fts MATCH %s AND f.rowid BETWEEN %s AND %s AND +f.rowid IN ("
                 + ", ".join(["%s"] * len(ids))
-                + ")",
-                [expression, *ids],
+                + f"){tail}",
+                [expression, min(ids), max(ids), *ids, *params],
             )
-            details = {row[0]: row[1:] for row in cursor.fetchall()}
+            return cursor.fetchall()
+
+        ranked = f"f.rowid, {self.RANK} AS score"
+        page = walk(ranked, ids, " ORDER BY score, f.rowid DESC LIMIT %s OFFSET %s", limit, offset)
+        if not page:
+            return []
+        texts = walk(
+            f"f.rowid, highlight(core_searchdocument_fts, 0, '{MARK_START}', '{MARK_END}'),"
+            f" snippet(core_searchdocument_fts, 1, '{MARK_START}', '{MARK_END}', '…', {SNIPPET_WORDS})",
+            [doc_id for doc_id, _ in page],
+        )
+        cursor.execute(
+            "SELECT id, kind, object_id, status, created_at FROM core_searchdocument WHERE id IN ("  # noqa: S608 - fixed SQL fragments; values are parameters
+            + ", ".join(["%s"] * len(page))
+            + ")",
+            [doc_id for doc_id, _ in page],
+        )
+        documents = {row[0]: row[1:] for row in cursor.fetchall()}
+        details = {
+            doc_id: (*documents[doc_id][:2], 0, title, snippet, *documents[doc_id][2:])
+            for doc_id, title, snippet in texts
+            if doc_id in documents
+        }
         return [_match_row(details[doc_id], rank=-score) for doc_id, score in page if doc_id in details]
 
     def raw_match_ids(self, query: ParsedQuery, *, limit: int) -> list[int]:
@@ -450,37 +461,87 @@ class PostgresEngine(Engine):
                 params.append(term.words[0])
         return "(" + " && ".join(parts) + ")", params
 
-    def _from(self) -> str:
-        return "core_searchdocument d"
+    def _where(self, scope: KindScope, filters: Filters) -> _Where:
+        # The kind: "kind = x" lets a narrow scope (a requester's tickets) be probed through the
+        # (kind, object_id) index. PostgreSQL checks such an equality after every other
+        # condition, though, the match included, which reads (and detoasts) each row's vector:
+        # 300 ms through 100,000 articles before the first ticket. The range form is checked
+        # where it is written, before the match, and for a whole kind it is all there is:
+        # ordered by (kind DESC, id DESC), it can only come from the (kind, id) index, which
+        # then walks just that kind, newest first.
+        kind_sql = (
+            "d.kind = %s AND d.kind >= %s AND d.kind <= %s" if scope.ids else "d.kind >= %s AND d.kind <= %s"
+        )
+        return _scope_where(scope, filters, kind_sql=kind_sql)
 
-    def _match(self, query: ParsedQuery) -> tuple[str, list[Any]]:
-        tsquery, params = self.tsquery(query)
-        return f"d.search_vector @@ {tsquery}", params
-
-    def _search(self, query, scopes, filters, *, limit, offset) -> list[Match]:
+    def _newest_matches(self, cursor, query, scope, filters, *, limit: int) -> list[int]:
+        # The planner picks its way on an estimate, and an estimate of a tsquery is often a
+        # hundred times off either way (a prefix; two common words, rarely adjacent): it then
+        # walks the table backwards for a rare word (a million rows, each vector read) or reads
+        # every match of a common one through the GIN index. So the density is measured
+        # instead: the kind's newest WALK_PROBE documents are tested one by one; if the matches
+        # among them say the window is reached within WALK_BUDGET more, the walk goes on;
+        # otherwise the words are rare and the rest comes through the GIN index.
         tsquery, q_params = self.tsquery(query)
-        where = _Where()
-        where.add(f"d.search_vector @@ {tsquery}", *q_params)
-        _scope_clause(scopes, where)
-        _filter_clause(filters, where)
+        where = self._where(scope, filters)
+        conditions, params = where.render(), where.params
+        order = " ORDER BY d.kind DESC, d.id DESC"
+        if scope.ids is not None:  # narrow: the planner's choice is good (probes by object)
+            cursor.execute(
+                f"SELECT d.id FROM core_searchdocument d WHERE {conditions}"  # noqa: S608 - fixed SQL fragments; values are parameters
+                f" AND d.search_vector @@ {tsquery}{order} LIMIT %s",
+                [*params, *q_params, limit],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            f"SELECT d.id, d.search_vector @@ {tsquery} FROM core_searchdocument d"  # noqa: S608 - fixed SQL fragments; values are parameters
+            f" WHERE {conditions}{order} LIMIT %s",
+            [*q_params, *params, WALK_PROBE],
+        )
+        probe = cursor.fetchall()
+        ids = [doc_id for doc_id, hit in probe if hit][:limit]
+        if len(ids) == limit or len(probe) < WALK_PROBE:
+            return ids  # enough, or the whole kind was probed
+        wanted, oldest = limit - len(ids), probe[-1][0]
+        if ids and wanted * WALK_PROBE / len(ids) <= WALK_BUDGET:
+            cursor.execute(
+                f"SELECT w.id FROM (SELECT d.id, d.search_vector @@ {tsquery} AS hit"  # noqa: S608 - fixed SQL fragments; values are parameters
+                f" FROM core_searchdocument d WHERE {conditions} AND d.id < %s{order} LIMIT %s) AS w"
+                " WHERE w.hit LIMIT %s",
+                [*q_params, *params, oldest, WALK_BUDGET, wanted],
+            )
+            more = [row[0] for row in cursor.fetchall()]
+            if len(more) == wanted:
+                return ids + more
+        with transaction.atomic(using=connection.alias):
+            # Through the GIN index, which the planner may not walk (or scan) instead.
+            cursor.execute("SET LOCAL enable_indexscan = off")
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(
+                f"SELECT d.id FROM core_searchdocument d WHERE {conditions} AND d.id < %s"  # noqa: S608 - fixed SQL fragments; values are parameters
+                f" AND d.search_vector @@ {tsquery}{order} LIMIT %s",
+                [*params, oldest, *q_params, wanted],
+            )
+            return ids + [row[0] for row in cursor.fetchall()]
+
+    def _rank(self, cursor, query, ids, *, limit, offset) -> list[Match]:
+        # The candidates ranked; the page's text read, and only then headlines built (the
+        # costly part).
+        tsquery, q_params = self.tsquery(query)
         marks = f"StartSel={MARK_START}, StopSel={MARK_END}"
         options = f'{marks}, MaxWords={SNIPPET_WORDS}, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "'
-        # Rank every match, keep the page, and only then build headlines (the costly part).
-        sql = (
-            "SELECT page.kind, page.object_id, page.rank,"  # noqa: S608 - fixed SQL fragments; values are parameters
-            f" ts_headline('{self.config}', page.title, {tsquery}, 'HighlightAll=true, {marks}'),"
-            f" ts_headline('{self.config}', page.body, {tsquery}, %s),"
-            " page.status, page.created_at FROM ("
-            f"SELECT d.id, d.kind, d.object_id, d.title, d.body, d.status, d.created_at,"
-            f" ts_rank_cd(d.search_vector, {tsquery}) AS rank"
-            f" FROM core_searchdocument d WHERE {where.render()}"
-            " ORDER BY rank DESC, d.id DESC LIMIT %s OFFSET %s) AS page ORDER BY page.rank DESC, page.id DESC"
+        cursor.execute(
+            "SELECT d.kind, d.object_id, page.rank,"  # noqa: S608 - fixed SQL fragments; values are parameters
+            f" ts_headline('{self.config}', d.title, {tsquery}, 'HighlightAll=true, {marks}'),"
+            f" ts_headline('{self.config}', d.body, {tsquery}, %s),"
+            " d.status, d.created_at FROM ("
+            f"SELECT w.id, ts_rank_cd(w.search_vector, {tsquery}) AS rank"
+            " FROM core_searchdocument w WHERE w.id = ANY(%s)"
+            " ORDER BY rank DESC, w.id DESC LIMIT %s OFFSET %s) AS page"
+            " JOIN core_searchdocument d ON d.id = page.id ORDER BY page.rank DESC, page.id DESC",
+            [*q_params, *q_params, options, *q_params, ids, limit, offset],
         )
-        params = [*q_params, *q_params, options, *q_params, *where.params, limit, offset]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        return [_match_row(row, rank=row[2]) for row in rows]
+        return [_match_row(row, rank=row[2]) for row in cursor.fetchall()]
 
     def raw_match_ids(self, query: ParsedQuery, *, limit: int) -> list[int]:
         tsquery, params = self.tsquery(query)

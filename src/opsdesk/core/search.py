@@ -29,6 +29,7 @@ change the text (a reply changes its ticket's document); ``url`` builds the link
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,6 +56,7 @@ MIN_QUERY_LENGTH = 2
 MAX_PAGE_SIZE = 50
 MAX_PAGE = 100
 REINDEX_BATCH = 500
+KIND_PATTERN = re.compile(r"[a-z0-9]+")
 
 TextSource = Callable[[Any], str] | str | tuple[str, ...]
 
@@ -215,12 +217,16 @@ def register_search(
         service = "service_id"
     if created is None and _has_field(model, "created_at"):
         created = "created_at"
+    kind = kind or model._meta.model_name
+    if not KIND_PATTERN.fullmatch(kind):
+        # The kind is also a token in SQLite's index (migration core 0004): one word.
+        raise ValueError(f"A search kind is lowercase letters and digits, not {kind!r}.")
     target = SearchTarget(
         model=model,
         fields=tuple(fields),
         label=label,
         describe=describe,
-        kind=kind or model._meta.model_name,
+        kind=kind,
         title=title,
         body=body,
         status=status,
@@ -371,7 +377,7 @@ def search_documents(
     present = eng.kinds_present([t.kind for t, _ in scopes])
     scopes = [(t, s) for t, s in scopes if t.kind in present]
     for target, scope in scopes:
-        count = eng.count(parsed, scope, filters)
+        count = eng.count(parsed, scope, filters)  # first: the search may reuse what it found
         if count:
             results.counts.append(KindCount(kind=target.kind, label=target.label, count=count))
     chosen = [(t, s) for t, s in scopes if not kinds or t.kind in kinds]
