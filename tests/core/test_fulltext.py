@@ -266,6 +266,8 @@ def test_only_the_newest_matches_are_ranked(agent, make_user, monkeypatch):
     results = search_documents(user=agent, query="scanner", kinds=("ticket",))
     assert sorted(titles(results)) == sorted(str(t) for t in newer)
     assert [c.count for c in results.counts] == [4]  # counts are not windowed
+    paged = search_documents(user=agent, query="scanner", kinds=("ticket",), page_size=3)
+    assert not paged.has_next  # the fourth match is not ranked, so there is no page for it
 
 
 def test_counts_stop_at_the_cap_and_empty_kinds_are_skipped(agent, make_user):

@@ -38,6 +38,7 @@ from typing import Any
 from django.db import models
 from django.db.models.signals import post_delete, post_save
 
+from opsdesk.core import fulltext
 from opsdesk.core.fulltext import (
     COUNT_CAP,
     Document,
@@ -164,7 +165,12 @@ class SearchResults:
 
     @property
     def has_next(self) -> bool:
-        return self.page * self.page_size < self.total and self.page < MAX_PAGE
+        # Each kind's newest RANK_WINDOW matches are ranked (fulltext.RANK_WINDOW): no page
+        # lies beyond them.
+        ranked = sum(
+            min(c.count, fulltext.RANK_WINDOW) for c in self.counts if not self.kinds or c.kind in self.kinds
+        )
+        return self.page * self.page_size < ranked and self.page < MAX_PAGE
 
     @property
     def has_previous(self) -> bool:
