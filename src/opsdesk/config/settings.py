@@ -100,7 +100,7 @@ if DATABASE_URL:
                 "min_size": env_int("OPSDESK_DB_POOL_MIN", 2),
                 "max_size": env_int("OPSDESK_DB_POOL_MAX", 10),
                 "timeout": 10,
-            }
+            },
         }
 else:
     DATABASES = {
