@@ -480,8 +480,8 @@ class PostgresEngine(Engine):
     def _where(self, scope: KindScope, filters: Filters) -> _Where:
         # The kind: "kind = x" lets a narrow scope (a requester's tickets) be probed through the
         # (kind, object_id) index. PostgreSQL checks such an equality after every other
-        # condition, though, the match included, which reads (and detoasts) each row's vector:
-        # 300 ms through 100,000 articles before the first ticket. The range form is checked
+        # condition, though, the match included, which reads each row's whole vector: 300 ms
+        # through 100,000 articles before the first ticket. The range form is checked
         # where it is written, before the match, and for a whole kind it is all there is:
         # ordered by (kind DESC, id DESC), it can only come from the (kind, id) index, which
         # then walks just that kind, newest first.
