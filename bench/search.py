@@ -19,7 +19,8 @@ database beside the one named (PostgreSQL, dropped at the end):
    there, else from a built-in word list. Article-like documents (kind ``article``) follow.
 2. measures p50/p95 of ``search_documents`` (what the page and the API call: permission
    intersection in SQL, per-kind counts, ranked page, highlighted snippets, objects loaded) for
-   tickets as a requester (own organisation's tickets) and as an agent, and of the article
+   tickets as a requester (their own), as a requester whose organisation shares its tickets
+   (one organisation's, 1/20 of them), and as an agent, and of the article
    search (ranked page + count, public scope), at concurrency 1 and 8 (threads, one database
    connection each); beside it the bare engine query (``MATCH`` + bm25 / ``@@`` + ts_rank_cd,
    top 20, no permissions) over the same queries;
@@ -56,7 +57,12 @@ AGENTS = 60
 QUERIES = 200
 QUICK_QUERIES = 80
 CONCURRENCY = (1, 8)
-TARGETS = {"articles": 50.0, "tickets (requester)": 200.0, "tickets (agent)": 200.0}
+TARGETS = {
+    "articles": 50.0,
+    "tickets (requester)": 200.0,
+    "tickets (organisation)": 200.0,
+    "tickets (agent)": 200.0,
+}
 FALLBACK_WORDS = [
     "printer",
     "vpn",
@@ -240,6 +246,7 @@ def child(name: str, *, tickets: int, articles: int, queries: int, seeded: bool,
         people = {"requester": User.objects.get(username="p0"), "agent": User.objects.get(username="a0")}
     else:
         people = seed(rng, titles, bodies, tickets=tickets, articles=articles)
+    people["colleague"] = sharing_requester()
     seed_seconds = time.perf_counter() - started
     if seed_only:
         print(json.dumps({"seed_seconds": seed_seconds}))
@@ -250,6 +257,7 @@ def child(name: str, *, tickets: int, articles: int, queries: int, seeded: bool,
     rows = []
     for c in CONCURRENCY:
         rows.append(measure("tickets (requester)", people["requester"], sample, c, kinds=("ticket",)))
+        rows.append(measure("tickets (organisation)", people["colleague"], sample, c, kinds=("ticket",)))
         rows.append(measure("tickets (agent)", people["agent"], sample, c, kinds=("ticket",)))
         rows.append(measure("articles", None, sample, c, kinds=("article",)))
     lag = write_lag(people["agent"], people["requester"])
@@ -361,6 +369,16 @@ def seed(rng, titles, bodies, *, tickets: int, articles: int) -> dict:
         # index-only scans read no rows); SQLite keeps no such map.
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     return {"requester": requesters[0], "agent": agents[0]}
+
+
+def sharing_requester():
+    """A requester of an organisation whose requesters see all its tickets (an MSP customer):
+    one organisation's share of the tickets, 1 / ORGANIZATIONS of them, is their scope."""
+    from opsdesk.accounts.models import Organization, User
+
+    colleague = User.objects.get(username="p1")
+    Organization.objects.filter(pk=colleague.organization_id).update(requesters_see_organization=True)
+    return User.objects.get(pk=colleague.pk)
 
 
 def make_queries(rng, titles, words, count: int) -> list[str]:
