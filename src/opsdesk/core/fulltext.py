@@ -407,9 +407,9 @@ class SQLiteEngine(Engine):
         # would be expanded per lookup).
         expression = self.match_expression(query)
 
-        def walk(columns: str, ids: list[int], tail: str = "", *params: Any) -> list[tuple]:
+        def walk(columns: str, ids: list[int], tail: str = "", *params: Any, join: str = "") -> list[tuple]:
             cursor.execute(
-                f"SELECT {columns} FROM core_searchdocument_fts f"  # noqa: S608 - fixed SQL fragments; values are parameters
+                f"SELECT {columns} FROM core_searchdocument_fts f{join}"  # noqa: S608 - fixed SQL fragments; values are parameters
                 " WHERE core_searchdocument_fts MATCH %s AND f.rowid BETWEEN %s AND %s AND +f.rowid IN ("
                 + ", ".join(["%s"] * len(ids))
                 + f"){tail}",
@@ -417,26 +417,21 @@ class SQLiteEngine(Engine):
             )
             return cursor.fetchall()
 
+        # No join while ranking: a document row read per candidate cost more than bm25 itself.
         ranked = f"f.rowid, {self.RANK} AS score"
         page = walk(ranked, ids, " ORDER BY score, f.rowid DESC LIMIT %s OFFSET %s", limit, offset)
         if not page:
             return []
-        texts = walk(
-            f"f.rowid, highlight(core_searchdocument_fts, 0, '{MARK_START}', '{MARK_END}'),"
-            f" snippet(core_searchdocument_fts, 1, '{MARK_START}', '{MARK_END}', '…', {SNIPPET_WORDS})",
-            [doc_id for doc_id, _ in page],
-        )
-        cursor.execute(
-            "SELECT id, kind, object_id, status, created_at FROM core_searchdocument WHERE id IN ("  # noqa: S608 - fixed SQL fragments; values are parameters
-            + ", ".join(["%s"] * len(page))
-            + ")",
-            [doc_id for doc_id, _ in page],
-        )
-        documents = {row[0]: row[1:] for row in cursor.fetchall()}
         details = {
-            doc_id: (*documents[doc_id][:2], 0, title, snippet, *documents[doc_id][2:])
-            for doc_id, title, snippet in texts
-            if doc_id in documents
+            row[0]: row[1:]
+            for row in walk(
+                "f.rowid, d.kind, d.object_id, 0,"
+                f" highlight(core_searchdocument_fts, 0, '{MARK_START}', '{MARK_END}'),"
+                f" snippet(core_searchdocument_fts, 1, '{MARK_START}', '{MARK_END}', '…', {SNIPPET_WORDS}),"
+                " d.status, d.created_at",
+                [doc_id for doc_id, _ in page],
+                join=" CROSS JOIN core_searchdocument d ON d.id = f.rowid",
+            )
         }
         return [_match_row(details[doc_id], rank=-score) for doc_id, score in page if doc_id in details]
 
