@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+from django.db import OperationalError
 
 from opsdesk.mail.idle import Watcher, idle_loop, supports_idle
 from opsdesk.mail.imap import connect
@@ -21,8 +22,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def wait_for(condition, seconds: float = 30.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if condition():
-            return True
+        try:
+            if condition():
+                return True
+        except OperationalError:
+            # SQLite's in-memory test database is shared-cache: a read that meets the watcher
+            # thread's write transaction fails at once ("table is locked") instead of waiting.
+            pass
         time.sleep(0.2)
     return False
 
