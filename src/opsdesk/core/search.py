@@ -21,7 +21,9 @@ Richer records declare their text and attributes::
 
 ``status``/``service``/``created`` name the attributes the filters use (found automatically
 when the model has fields of those names); ``private=PrivateText(...)`` adds text that only
-some readers match (a ticket's internal notes); ``related`` names other models whose writes
+some readers match (a ticket's internal notes); ``readers``/``reader_keys`` put the model's
+read permission on its documents, for kinds each reader sees a small part of (see
+``SearchTarget.reader_keys``); ``related`` names other models whose writes
 change the text (a reply changes its ticket's document); ``url`` builds the link (default
 ``get_absolute_url``).
 """
@@ -89,6 +91,12 @@ class SearchTarget:
     url: Callable[[Any], str] | None = None
     select_related: tuple[str, ...] = ()
     prefetch_related: tuple[str, ...] = ()
+    # ``readers(obj)``: keys of who may read the object ("u12", "o3"); ``reader_keys(user)``: the
+    # keys a user holds when the model's permission rule limits them (a Q). The documents that
+    # carry one of a user's keys must be exactly the objects that rule lets them read: the
+    # search then asks the index for them instead of listing every id the rule allows.
+    readers: Callable[[Any], Iterable[str]] | None = None
+    reader_keys: Callable[[Any], Iterable[str]] | None = None
 
     def document(self, obj: Any) -> Document:
         title = _text(self.title, obj) if self.title is not None else self.describe(obj)
@@ -102,6 +110,7 @@ class SearchTarget:
             service_id=getattr(obj, self.service) if self.service else None,
             created_at=getattr(obj, self.created) if self.created else None,
             private_body=self.private.body(obj) if self.private else None,
+            readers=tuple(self.readers(obj)) if self.readers else (),
         )
 
     def link(self, obj: Any) -> str:
@@ -214,6 +223,8 @@ def register_search(
     url: Callable[[Any], str] | None = None,
     select_related: tuple[str, ...] = (),
     prefetch_related: tuple[str, ...] = (),
+    readers: Callable[[Any], Iterable[str]] | None = None,
+    reader_keys: Callable[[Any], Iterable[str]] | None = None,
 ) -> SearchTarget:
     """Make ``model`` findable by the global search (see the module docstring). Registering a
     model again replaces its registration."""
@@ -227,6 +238,8 @@ def register_search(
     if not KIND_PATTERN.fullmatch(kind):
         # The kind is also a token in SQLite's index (migration core 0004): one word.
         raise ValueError(f"A search kind is lowercase letters and digits, not {kind!r}.")
+    if (readers is None) != (reader_keys is None):
+        raise ValueError("readers and reader_keys go together: the documents' keys and the users'.")
     target = SearchTarget(
         model=model,
         fields=tuple(fields),
@@ -243,6 +256,8 @@ def register_search(
         url=url,
         select_related=select_related,
         prefetch_related=prefetch_related,
+        readers=readers,
+        reader_keys=reader_keys,
     )
     _targets[model] = target
     uid = f"opsdesk.search.{model._meta.label_lower}"
@@ -336,6 +351,9 @@ def _scope(user: Any, target: SearchTarget) -> KindScope | None:
     private = target.private is not None and bool(target.private.may_read(user))
     if allowed is True:
         return KindScope(kind=target.kind, ids=None, private=private)
+    if target.reader_keys is not None:
+        keys = tuple(dict.fromkeys(target.reader_keys(user)))
+        return KindScope(kind=target.kind, private=private, reader_keys=keys) if keys else None
     ids = target.model._default_manager.filter(allowed).values("pk")
     sql, params = ids.query.sql_with_params()
     return KindScope(kind=target.kind, ids=(sql, params), private=private)

@@ -49,6 +49,16 @@ def requester_tickets(user: User, prefix: str = "") -> Q:
     return Q(**{f"{prefix}pk__in" if not prefix else f"{prefix}id__in": ids})
 
 
+def requester_reader_keys(user: User) -> list[str]:
+    """The search's form of ``requester_tickets`` (``core.search.SearchTarget.reader_keys``): the
+    keys a requester holds, which ``search_index.ticket_readers`` puts on the tickets they may
+    read. A change to either rule is a change to both (tests/tickets/test_search_readers.py)."""
+    keys = [f"u{user.pk}"]
+    if user.organization_id and user.organization.requesters_see_organization:
+        keys.append(f"o{user.organization_id}")
+    return keys
+
+
 def tickets_rule(user: User, action: str) -> Q | bool:
     if user.is_agent:
         return action != "delete"
