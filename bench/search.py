@@ -277,7 +277,7 @@ def seed(rng, titles, bodies, *, tickets: int, articles: int) -> dict:
 
     from opsdesk.accounts.choices import OrganizationKind, Role
     from opsdesk.accounts.models import Organization, User
-    from opsdesk.core.fulltext import _dt, clean_text
+    from opsdesk.core.fulltext import _dt, clean_text, engine
     from opsdesk.tickets.choices import Status, TicketType
     from opsdesk.tickets.models import NumberSequence, Ticket
 
@@ -300,8 +300,10 @@ def seed(rng, titles, bodies, *, tickets: int, articles: int) -> dict:
     now = timezone.now()
     insert = (
         "INSERT INTO core_searchdocument (kind, object_id, private, has_private, status, service_id,"
-        " created_at, title, body, indexed_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " created_at, readers, title, body, indexed_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
     )
+    # Who may read a ticket, as tickets.search_index.ticket_readers writes it.
+    readers = engine().readers_value
     started = time.perf_counter()
     for first in range(0, tickets, BATCH):
         batch = []
@@ -333,6 +335,7 @@ def seed(rng, titles, bodies, *, tickets: int, articles: int) -> dict:
                             t.status,
                             None,
                             stamp,
+                            readers((f"u{t.requester_id}", f"o{t.organization_id}")),
                             f"{t.number} {t.title}",
                             clean_text(f"{t.number} {t.number[3:].lstrip('0')}\n{t.description}"),
                             stamp,
@@ -356,6 +359,7 @@ def seed(rng, titles, bodies, *, tickets: int, articles: int) -> dict:
                     "published",
                     None,
                     _dt(now),
+                    readers(()),
                     f"How to: {rng.choice(titles)}",
                     clean_text(body),
                     _dt(now),
