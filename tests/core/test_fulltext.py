@@ -313,15 +313,17 @@ def test_each_kind_ranks_its_own_newest_matches(agent, make_user, monkeypatch):
     assert sorted(titles(everything)) == sorted([str(ticket), *(str(p) for p in problems[1:])])
 
 
+@pytest.mark.parametrize("readers", [False, True], ids=["kind", "reader"])
 @pytest.mark.parametrize(
     ("probe", "budget", "way"),
     [(20, 20, "probe"), (2, 50, "walk"), (2, 1, "index")],
 )
 def test_postgresql_finds_the_newest_matches_whichever_way_it_takes(
-    agent, make_user, monkeypatch, probe, budget, way
+    agent, make_user, monkeypatch, probe, budget, way, readers
 ):
-    # PostgreSQL tests the kind's newest documents one by one to see how common the words are,
-    # then walks on or goes through the GIN index: every way gives the same newest matches.
+    # PostgreSQL tests the kind's newest documents (or a reader's own, through their reader
+    # rows) one by one to see how common the words are, then walks on or goes through the GIN
+    # index: every way gives the same newest matches.
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -335,16 +337,23 @@ def test_postgresql_finds_the_newest_matches_whichever_way_it_takes(
     for n in range(6):
         ticket_create(actor=requester, title=f"Monitor cable {n}")
     newest = [ticket_create(actor=requester, title=f"Keyboard missing keys {n}") for n in range(2)]
+    others = ticket_create(actor=make_user(), title="Keyboard of somebody else")  # not the reader's
     monkeypatch.setattr(fulltext, "WALK_PROBE", probe)
+    monkeypatch.setattr(fulltext, "READER_PROBE", probe)
     monkeypatch.setattr(fulltext, "WALK_BUDGET", budget)
     monkeypatch.setattr(fulltext, "RANK_WINDOW", 5)
-    # The planner's estimate of the kind's size, fixed: a fresh test table has no statistics.
-    monkeypatch.setattr(fulltext.PostgresEngine, "_kind_size", staticmethod(lambda cursor, kind: 1_000))
+    # The planner's estimate of the scope's size, fixed: a fresh test table has no statistics.
+    monkeypatch.setattr(fulltext.PostgresEngine, "_scope_size", classmethod(lambda cls, cursor, scope: 1_000))
+    scope = (
+        KindScope(kind="ticket", reader_keys=(f"u{requester.pk}",))
+        if readers
+        else KindScope(kind="ticket", private=True)
+    )
+    # The five newest matches: the reader's own, or the kind's (the other requester's included).
+    expected = [*newest, *older[1:]] if readers else [others, *newest, *older[2:]]
     with CaptureQueriesContext(connection) as queries:
-        matches = engine().search(
-            parse_query("keyboard"), [KindScope(kind="ticket", private=True)], Filters(), limit=20
-        )
-    assert sorted(m.object_id for m in matches) == sorted(t.pk for t in [*newest, *older[1:]])
+        matches = engine().search(parse_query("keyboard"), [scope], Filters(), limit=20)
+    assert sorted(m.object_id for m in matches) == sorted(t.pk for t in expected)
     sql = " ".join(q["sql"] for q in queries.captured_queries)
     taken = "index" if "enable_indexscan" in sql else "walk" if "AS hit" in sql else "probe"
     assert taken == way
