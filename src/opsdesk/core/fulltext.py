@@ -554,7 +554,7 @@ class PostgresEngine(Engine):
             )
             return [row[0] for row in cursor.fetchall()]
 
-        # The probe: (id, matches) of the scope's newest documents.
+        # The probe: the matches among the scope's newest documents.
         # A reader's rows are each looked up by id: a smaller probe, and a match through the
         # GIN index costs hardly more than a row walked.
         probe_rows, index_row_cost = (
@@ -564,14 +564,21 @@ class PostgresEngine(Engine):
         )
         source, source_params = self._walk_source(scope, conditions, params, None, probe_rows)
         cursor.execute(
-            f"SELECT d.id, {hit} FROM {source}",  # noqa: S608 - fixed SQL fragments; values are parameters
-            [*hit_params, *source_params],
+            f"SELECT w.id FROM (SELECT d.id, {hit} AS hit FROM {source}) AS w"  # noqa: S608 - fixed SQL fragments; values are parameters
+            " WHERE w.hit LIMIT %s",
+            [*hit_params, *source_params, limit],
         )
-        probe = cursor.fetchall()
-        ids = [doc_id for doc_id, matches in probe if matches][:limit]
-        if len(ids) == limit or len(probe) < probe_rows:
-            return ids  # enough, or the whole scope was probed
-        wanted, oldest = limit - len(ids), probe[-1][0]
+        ids = [row[0] for row in cursor.fetchall()]
+        if len(ids) == limit:
+            return ids  # common words: enough before the probe's end, where it stopped
+        cursor.execute(
+            f"SELECT COUNT(*), MIN(w.id) FROM (SELECT d.id FROM {source}) AS w",  # noqa: S608 - fixed SQL fragments; values are parameters
+            source_params,
+        )
+        probed, oldest = cursor.fetchone()
+        if probed < probe_rows:
+            return ids  # the whole scope was probed
+        wanted = limit - len(ids)
         density = len(ids) / probe_rows
         # Walk no further than where the GIN index would have found the scope's matches.
         walk_rows = min(WALK_BUDGET, int(index_row_cost * density * self._scope_size(cursor, scope)))
