@@ -99,6 +99,15 @@ def test_snippets_highlight_matches_and_escape_document_html(agent, make_user):
     assert hit.snippet_html.replace("<mark>", "").replace("</mark>", "").count("<") == 0
 
 
+def test_a_snippet_shows_a_match_far_into_a_long_text(agent, make_user):
+    # PostgreSQL looks for the passage in the text's beginning first (HEADLINE_CHARS), then in
+    # the whole of it: a word only found at the end is still shown, highlighted.
+    filler = " ".join(["routine printer maintenance log entry"] * 200)  # about 7,600 characters
+    ticket_create(actor=make_user(), title="Maintenance log", description=f"{filler} Zyxelfirmware rollback")
+    [hit] = search_documents(user=agent, query="zyxelfirmware").hits
+    assert "<mark>Zyxelfirmware</mark>" in hit.snippet_html
+
+
 def test_filters_by_type_status_service_and_date(agent, make_user):
     requester = make_user()
     email = ServiceFactory(name="E-mail")
