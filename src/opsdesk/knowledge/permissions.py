@@ -41,6 +41,24 @@ def readable_articles(user: User, prefix: str = "") -> Q:
     return agent_articles(user, prefix) if user.is_agent else requester_articles(prefix)
 
 
+# The search's form of ``readable_articles`` (``core.search.SearchTarget.reader_keys``): the keys
+# a reader holds, which ``search_index.article_readers`` puts on the articles they may read. A
+# change to either rule is a change to both (tests/knowledge/test_search_readers.py).
+PUBLISHED_PUBLIC_KEY = "pub"  # requesters: published public articles
+STAFF_KEY = "staff"  # agents: public and internal articles, whatever their status
+
+
+def team_key(team_id: int) -> str:
+    return f"t{team_id}"
+
+
+def article_reader_keys(user: User) -> list[str]:
+    if not user.is_agent:
+        return [PUBLISHED_PUBLIC_KEY]
+    teams = TeamMembership.objects.filter(user=user).values_list("team_id", flat=True)
+    return [STAFF_KEY, *(team_key(team) for team in teams)]
+
+
 def articles_rule(user: User, action: str) -> Q | bool:
     if action == READ:
         return readable_articles(user)
