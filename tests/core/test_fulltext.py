@@ -322,7 +322,7 @@ def test_each_kind_ranks_its_own_newest_matches(agent, make_user, monkeypatch):
     assert sorted(titles(everything)) == sorted([str(ticket), *(str(p) for p in problems[1:])])
 
 
-@pytest.mark.parametrize("readers", [False, True], ids=["kind", "reader"])
+@pytest.mark.parametrize("readers", ["", "few", "most"], ids=["kind", "reader", "broad-reader"])
 @pytest.mark.parametrize(
     ("probe", "budget", "way"),
     [(20, 20, "probe"), (2, 50, "walk"), (2, 1, "index")],
@@ -351,8 +351,14 @@ def test_postgresql_finds_the_newest_matches_whichever_way_it_takes(
     monkeypatch.setattr(fulltext, "READER_PROBE", probe)
     monkeypatch.setattr(fulltext, "WALK_BUDGET", budget)
     monkeypatch.setattr(fulltext, "RANK_WINDOW", 5)
-    # The planner's estimate of the scope's size, fixed: a fresh test table has no statistics.
-    monkeypatch.setattr(fulltext.PostgresEngine, "_scope_size", classmethod(lambda cls, cursor, scope: 1_000))
+    # The planner's estimates, fixed: a fresh test table has no statistics. The reader's keys
+    # open a small part of the kind (walked through their reader rows) or most of it (the kind
+    # walked, the keys tested on each row).
+    monkeypatch.setattr(fulltext.PostgresEngine, "_kind_size", classmethod(lambda cls, cursor, kind: 1_000))
+    keys_size = 1_000 if readers == "most" else 10
+    monkeypatch.setattr(
+        fulltext.PostgresEngine, "_estimate", staticmethod(lambda cursor, sql, params: keys_size)
+    )
     scope = (
         KindScope(kind="ticket", reader_keys=(f"u{requester.pk}",))
         if readers
@@ -367,6 +373,7 @@ def test_postgresql_finds_the_newest_matches_whichever_way_it_takes(
     # The probe and the walk each test rows one by one ("AS hit"): one such statement is the probe.
     taken = "index" if "enable_indexscan" in sql else "walk" if sql.count("AS hit") > 1 else "probe"
     assert taken == way
+    assert ("core_searchreader r WHERE r.key" in sql) == (readers == "few")
 
 
 def test_postgresql_keeps_each_vector_in_its_row():
