@@ -25,7 +25,7 @@ FTS_OPTIONS = """
 """
 
 
-def _sqlite(columns: tuple[str, ...], update_of: str) -> list[str]:
+def _sqlite(columns: tuple[str, ...], update_of: str, options: str = FTS_OPTIONS) -> list[str]:
     names = ", ".join(columns)
     new = ", ".join(f"new.{c}" for c in columns)
     old = ", ".join(f"old.{c}" for c in columns)
@@ -34,7 +34,7 @@ def _sqlite(columns: tuple[str, ...], update_of: str) -> list[str]:
         "DROP TRIGGER IF EXISTS core_searchdocument_ad",
         "DROP TRIGGER IF EXISTS core_searchdocument_au",
         "DROP TABLE IF EXISTS core_searchdocument_fts",
-        f"CREATE VIRTUAL TABLE core_searchdocument_fts USING fts5({names}, {FTS_OPTIONS})",
+        f"CREATE VIRTUAL TABLE core_searchdocument_fts USING fts5({names}, {options})",
         f"""CREATE TRIGGER core_searchdocument_ai AFTER INSERT ON core_searchdocument BEGIN
             INSERT INTO core_searchdocument_fts (rowid, {names}) VALUES (new.id, {new});
         END""",
