@@ -356,9 +356,8 @@ def test_postgresql_finds_the_newest_matches_whichever_way_it_takes(
     # walked, the keys tested on each row).
     monkeypatch.setattr(fulltext.PostgresEngine, "_kind_size", classmethod(lambda cls, cursor, kind: 1_000))
     keys_size = 1_000 if readers == "most" else 10
-    monkeypatch.setattr(
-        fulltext.PostgresEngine, "_estimate", staticmethod(lambda cursor, sql, params: keys_size)
-    )
+    size = classmethod(lambda cls, cursor, keys: keys_size)
+    monkeypatch.setattr(fulltext.PostgresEngine, "_readers_size", size)
     scope = (
         KindScope(kind="ticket", reader_keys=(f"u{requester.pk}",))
         if readers

@@ -565,12 +565,11 @@ class PostgresEngine(Engine):
         # otherwise pick and then sort all 90,000 readable articles: 250 ms.)
         keys, scope_size = scope.reader_keys, None
         if keys is not None:
-            scope_size = self._estimate(
-                cursor, "SELECT 1 FROM core_searchreader r WHERE r.key = ANY(%s)", [list(keys)]
-            )
+            scope_size = self._readers_size(cursor, keys)
             kind_size = self._kind_size(cursor, scope.kind)
             if scope_size * 2 >= kind_size:
-                hit, hit_params = f"(d.readers && %s::text[]) IS TRUE AND {hit}", [list(keys), *hit_params]
+                # The keys after the words: tested for the matches only (1 µs a row).
+                hit, hit_params = f"{hit} AND (d.readers && %s::text[]) IS TRUE", [*hit_params, list(keys)]
                 keys, scope_size = None, kind_size
         # The probe: the matches among the scope's newest documents.
         # A reader's rows are each looked up by id: a smaller probe, and a match through the
@@ -673,6 +672,10 @@ class PostgresEngine(Engine):
     def _kind_size(cls, cursor, kind: str) -> int:
         return cls._estimate(cursor, "SELECT 1 FROM core_searchdocument d WHERE d.kind = %s", [kind])
 
+    @classmethod
+    def _readers_size(cls, cursor, keys: Sequence[str]) -> int:
+        return cls._estimate(cursor, "SELECT 1 FROM core_searchreader r WHERE r.key = ANY(%s)", [list(keys)])
+
     @staticmethod
     def _estimate(cursor, sql: str, params: list) -> int:
         # The planner's estimate (its statistics of kinds and keys are good): no rows read.
@@ -690,7 +693,7 @@ class PostgresEngine(Engine):
         cursor.execute(
             "SELECT d.kind, d.object_id, page.rank,"  # noqa: S608 - fixed SQL fragments; values are parameters
             f" ts_headline('{self.config}', d.title, {tsquery}, 'HighlightAll=true, {marks}'),"
-            f" CASE WHEN strpos(head.snippet, %s) > 0 OR length(d.body) <= %s THEN head.snippet"
+            " CASE WHEN strpos(head.snippet, %s) > 0 OR length(d.body) <= %s THEN head.snippet"
             f" ELSE ts_headline('{self.config}', d.body, {tsquery}, %s) END,"
             " d.status, d.created_at FROM ("
             f"SELECT w.id, ts_rank_cd(w.search_vector, {tsquery}) AS rank"
