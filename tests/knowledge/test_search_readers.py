@@ -10,11 +10,11 @@ import importlib
 import pytest
 from django.db import connection
 
-from opsdesk.core.search import search_documents
 from opsdesk.knowledge import search_index
 from opsdesk.knowledge.choices import ArticleStatus, Audience
 from opsdesk.knowledge.models import Article
 from opsdesk.knowledge.services import article_transition, article_update
+from tests import search_scope
 from tests.accounts.factories import TeamFactory, TeamMembershipFactory
 from tests.knowledge.factories import make_article
 
@@ -29,17 +29,11 @@ def _articles_registered():
 
 
 def found(user) -> set[int]:
-    results = search_documents(user=user, query=WORD, kinds=("article",), page_size=50)
-    ids = {hit.obj.pk for hit in results.hits}
-    counted = {c.kind: c.count for c in results.counts}.get("article", 0)
-    assert counted == len(ids), "the count and the results disagree"
-    return ids
+    return search_scope.found(user, kind="article", word=WORD)
 
 
 def allowed(user) -> set[int]:
-    return set(
-        Article.objects.restrict(user, "view").filter(title__contains=WORD).values_list("pk", flat=True)
-    )
+    return search_scope.allowed(user, Article, word=WORD)
 
 
 @pytest.fixture

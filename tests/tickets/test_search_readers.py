@@ -10,10 +10,10 @@ import importlib
 import pytest
 from django.db import connection
 
-from opsdesk.core.search import search_documents
 from opsdesk.tickets import search_index
 from opsdesk.tickets.models import Ticket
 from opsdesk.tickets.services import ticket_create
+from tests import search_scope
 from tests.accounts.factories import OrganizationFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,17 +27,11 @@ def _tickets_registered():
 
 
 def found(user) -> set[int]:
-    results = search_documents(user=user, query=WORD, kinds=("ticket",), page_size=50)
-    ids = {hit.obj.pk for hit in results.hits}
-    counted = {c.kind: c.count for c in results.counts}.get("ticket", 0)
-    assert counted == len(ids), "the count and the results disagree"
-    return ids
+    return search_scope.found(user, kind="ticket", word=WORD)
 
 
 def allowed(user) -> set[int]:
-    return set(
-        Ticket.objects.restrict(user, "view").filter(title__contains=WORD).values_list("pk", flat=True)
-    )
+    return search_scope.allowed(user, Ticket, word=WORD)
 
 
 @pytest.fixture
