@@ -538,8 +538,8 @@ class PostgresEngine(Engine):
         # GIN index would find the kind's matches (INDEX_ROW_COST each), the walk goes on;
         # otherwise the rest comes through the GIN index.
         #
-        #
-        # A reader with keys (a requester) walks their own documents instead, newest first
+        # A reader whose keys open a small part of the kind (a requester's tickets) walks their
+        # own documents instead, newest first
         # through the reader rows of migration core 0006: their 500 tickets, or their
         # organisation's 50,000, rather than the kind's million of which they may read one in
         # twenty. (Left to the planner, such a search had the table walked backwards for a word
