@@ -375,6 +375,44 @@ def test_postgresql_finds_the_newest_matches_whichever_way_it_takes(
     assert ("core_searchreader r WHERE r.key" in sql) == (readers == "few")
 
 
+def test_postgresql_reader_rows_follow_their_document():
+    # Migrations core 0006 and 0009: triggers keep (key, document) rows for the reader walk, and
+    # no foreign key checks them (its plan, made once per connection while the table was small,
+    # scanned the whole table for each row: a long reindex slowed as it went).
+    from django.db import connection
+
+    from opsdesk.core.fulltext import Document
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's reader rows")
+    eng = engine()
+
+    def rows() -> set[tuple[str, int]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT r.key, d.object_id FROM core_searchreader r"
+                " JOIN core_searchdocument d ON d.id = r.document_id WHERE d.kind = 'zzreaders'"
+            )
+            return set(cursor.fetchall())
+
+    eng.index(
+        [Document(kind="zzreaders", object_id=n, title="t", body="b", readers=("u1", "o2")) for n in (1, 2)]
+    )
+    assert rows() == {("u1", 1), ("o2", 1), ("u1", 2), ("o2", 2)}
+    eng.index([Document(kind="zzreaders", object_id=1, title="t", body="b", readers=("u3",))])
+    assert rows() == {("u3", 1), ("u1", 2), ("o2", 2)}
+    eng.remove("zzreaders", [2])
+    assert rows() == {("u3", 1)}
+    eng.clear("zzreaders")
+    assert rows() == set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM pg_constraint"
+            " WHERE conrelid = 'core_searchreader'::regclass AND contype = 'f'"
+        )
+        assert cursor.fetchone()[0] == 0
+
+
 def test_postgresql_keeps_each_vector_in_its_row():
     # Migration core 0007: TOAST moves the body out of a long document's row, not its vector,
     # which every match tests (through the TOAST table, a walk of articles took 3x as long).
