@@ -368,6 +368,16 @@ def test_postgresql_finds_the_newest_matches_whichever_way_it_takes(
     with CaptureQueriesContext(connection) as queries:
         matches = engine().search(parse_query("keyboard"), [scope], Filters(), limit=20)
     assert sorted(m.object_id for m in matches) == sorted(t.pk for t in expected)
+    # Ranked as the engine ranks them, whether the walk ranked them or _rank did, best first.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT object_id, ts_rank_cd(search_vector, to_tsquery('english', 'keyboard:*'))"
+            " FROM core_searchdocument WHERE kind = 'ticket' AND NOT private"
+        )
+        ranks = dict(cursor.fetchall())
+    assert [(m.object_id, m.rank) for m in matches] == sorted(
+        ((m.object_id, ranks[m.object_id]) for m in matches), key=lambda pair: (-pair[1], -pair[0])
+    )
     sql = " ".join(q["sql"] for q in queries.captured_queries)
     # The probe and the walk each test rows one by one ("AS hit"): one such statement is the probe.
     taken = "index" if "enable_indexscan" in sql else "walk" if sql.count("AS hit") > 1 else "probe"

@@ -171,14 +171,18 @@ class KindScope:
     counted: Counted | None = None  # left by ``Engine.count`` for the search that follows
 
 
+# A matching document's id, and its rank when the statement that found it computed one.
+Candidate = tuple[int, float | None]
+
+
 @dataclass(frozen=True)
 class Counted:
     """What an engine's count found for a query and filters, kept on the scope: the newest
-    matching documents' ids, ``complete`` when there are no more."""
+    matching documents (Candidate), ``complete`` when there are no more."""
 
     query: ParsedQuery
     filters: Filters
-    ids: tuple[int, ...]
+    found: tuple[Candidate, ...]
     complete: bool
 
 
@@ -333,21 +337,21 @@ class Engine(ABC):
         if not query or not scopes:
             return []
         with connection.cursor() as cursor:
-            ids = [doc_id for scope in scopes for doc_id in self._candidates(cursor, query, scope, filters)]
-            if not ids:
+            found = [c for scope in scopes for c in self._candidates(cursor, query, scope, filters)]
+            if not found:
                 return []
-            return self._rank(cursor, query, ids, limit=limit, offset=offset)
+            return self._rank(cursor, query, found, limit=limit, offset=offset)
 
     def count(self, query: ParsedQuery, scope: KindScope, filters: Filters, *, cap: int = COUNT_CAP) -> int:
         """How many objects of one kind match for this reader; at most ``cap + 1`` are counted.
-        The ids found, the newest matches, are kept on the scope: a search that follows with
-        the same query and filters ranks those instead of looking for them again."""
+        The matches found, the newest, are kept on the scope: a search that follows with the
+        same query and filters ranks those instead of looking for them again."""
         if not query:
             return 0
         with connection.cursor() as cursor:
-            ids = self._newest_matches(cursor, query, scope, filters, limit=cap + 1)
-        scope.counted = Counted(query=query, filters=filters, ids=tuple(ids), complete=len(ids) <= cap)
-        return len(ids)
+            found = self._newest_matches(cursor, query, scope, filters, limit=cap + 1)
+        scope.counted = Counted(query=query, filters=filters, found=tuple(found), complete=len(found) <= cap)
+        return len(found)
 
     def kinds_present(self, kinds: Sequence[str]) -> set[str]:
         """Which of ``kinds`` have at least one document (one index seek each, one statement):
@@ -363,14 +367,14 @@ class Engine(ABC):
             cursor.execute(sql, [value for kind in kinds for value in (kind, kind)])
             return {row[0] for row in cursor.fetchall()}
 
-    def _candidates(self, cursor, query: ParsedQuery, scope: KindScope, filters: Filters) -> list[int]:
+    def _candidates(self, cursor, query: ParsedQuery, scope: KindScope, filters: Filters) -> list[Candidate]:
         counted = scope.counted
         if (
             counted is not None
             and (counted.query, counted.filters) == (query, filters)
-            and (counted.complete or len(counted.ids) >= RANK_WINDOW)
+            and (counted.complete or len(counted.found) >= RANK_WINDOW)
         ):
-            return list(counted.ids[:RANK_WINDOW])  # found by the count
+            return list(counted.found[:RANK_WINDOW])  # found by the count
         return self._newest_matches(cursor, query, scope, filters, limit=RANK_WINDOW)
 
     @abstractmethod
@@ -379,11 +383,13 @@ class Engine(ABC):
         benchmark's reference for what the engine itself costs."""
 
     @abstractmethod
-    def _newest_matches(self, cursor, query, scope, filters, *, limit: int) -> list[int]:
-        """The document ids of the scope's newest ``limit`` matches within the filters."""
+    def _newest_matches(self, cursor, query, scope, filters, *, limit: int) -> list[Candidate]:
+        """The scope's newest ``limit`` matches within the filters."""
 
     @abstractmethod
-    def _rank(self, cursor, query: ParsedQuery, ids: list[int], *, limit: int, offset: int) -> list[Match]:
+    def _rank(
+        self, cursor, query: ParsedQuery, found: list[Candidate], *, limit: int, offset: int
+    ) -> list[Match]:
         """One page of these documents, best first, with highlighted title and snippet."""
 
 
@@ -422,7 +428,7 @@ class SQLiteEngine(Engine):
             tokens += " AND (" + " OR ".join(f'"zr{key}"' for key in scope.reader_keys) + ")"
         return f"{{search_scope}}: ({tokens}) AND {cls.match_expression(query)}"
 
-    def _newest_matches(self, cursor, query, scope, filters, *, limit: int) -> list[int]:
+    def _newest_matches(self, cursor, query, scope, filters, *, limit: int) -> list[Candidate]:
         # FTS5 hands the matches out newest first (ORDER BY rowid DESC is its own order, no
         # sort). The tokens say kind and visibility; a narrow scope (a requester's tickets) is
         # collected once as document ids and each match checked against them in memory;
@@ -441,9 +447,9 @@ class SQLiteEngine(Engine):
             f" WHERE core_searchdocument_fts MATCH %s{condition} ORDER BY f.rowid DESC LIMIT %s",
             [self.scoped_expression(query, scope), *params, limit],
         )
-        return [row[0] for row in cursor.fetchall()]
+        return [(row[0], None) for row in cursor.fetchall()]  # ranked by bm25 in _rank
 
-    def _rank(self, cursor, query, ids, *, limit, offset) -> list[Match]:
+    def _rank(self, cursor, query, found, *, limit, offset) -> list[Match]:
         # bm25 for the candidates only, then highlights and snippets for the page only. The
         # matches between the lowest and highest candidate are walked once (FTS5 seeks to the
         # range); "+f.rowid" keeps FTS5 from looking each id up with the MATCH again (a prefix
@@ -462,6 +468,7 @@ class SQLiteEngine(Engine):
 
         # No join while ranking: a document row read per candidate cost more than bm25 itself.
         ranked = f"f.rowid, {self.RANK} AS score"
+        ids = [doc_id for doc_id, _ in found]
         page = walk(ranked, ids, " ORDER BY score, f.rowid DESC LIMIT %s OFFSET %s", limit, offset)
         if not page:
             return []
@@ -528,7 +535,7 @@ class PostgresEngine(Engine):
         )
         return _scope_where(scope, filters, kind_sql=kind_sql)
 
-    def _newest_matches(self, cursor, query, scope, filters, *, limit: int) -> list[int]:
+    def _newest_matches(self, cursor, query, scope, filters, *, limit: int) -> list[Candidate]:
         # The planner picks its way on an estimate, and an estimate of a tsquery is often a
         # hundred times off either way (a prefix; two common words, rarely adjacent): it then
         # walks the table backwards for a rare word (a million rows, each vector read) or reads
@@ -545,6 +552,9 @@ class PostgresEngine(Engine):
         # twenty. (Left to the planner, such a search had the table walked backwards for a word
         # it guessed common, 300,000 rows, or read every match of a common word through both GIN
         # indexes: 250 ms.)
+        #
+        # A walk ranks its matches as it finds them (each row is in hand, its vector already
+        # read): _rank then reads no candidate again but the page's.
         tsquery, q_params = self.tsquery(query)
         where = self._where(scope, filters)
         conditions, params = where.render(), where.params
@@ -552,11 +562,11 @@ class PostgresEngine(Engine):
         hit, hit_params = f"d.search_vector @@ {tsquery}", q_params
         if scope.ids is not None:  # narrow: the planner's choice is good (probes by object)
             cursor.execute(
-                f"SELECT d.id FROM core_searchdocument d WHERE {conditions}"  # noqa: S608 - fixed SQL fragments; values are parameters
+                f"SELECT d.id, NULL FROM core_searchdocument d WHERE {conditions}"  # noqa: S608 - fixed SQL fragments; values are parameters
                 f" AND {hit}{order} LIMIT %s",
                 [*params, *hit_params, limit],
             )
-            return [row[0] for row in cursor.fetchall()]
+            return cursor.fetchall()
 
         # A reader whose keys open most of the kind (a requester and the published public
         # articles) walks the kind, a row a match when it is theirs: through the reader rows
@@ -578,52 +588,54 @@ class PostgresEngine(Engine):
             (WALK_PROBE, INDEX_ROW_COST) if keys is None else (READER_PROBE, READER_INDEX_ROW_COST)
         )
         source, source_params = self._walk_source(keys, conditions, params, None, probe_rows)
+
         # "OFFSET 0" keeps the match a column of each row walked: without it the planner may
         # move it into the scan, and read every match of a common word through the GIN index
         # (a requester's article search: 190 ms for 'information', where the walk takes 10).
-        cursor.execute(
-            f"SELECT w.id FROM (SELECT d.id, {hit} AS hit FROM {source} OFFSET 0) AS w"  # noqa: S608 - fixed SQL fragments; values are parameters
-            " WHERE w.hit LIMIT %s",
-            [*hit_params, *source_params, limit],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-        if len(ids) == limit:
-            return ids  # common words: enough before the probe's end, where it stopped
+        # The rank is computed above it, for the matches only.
+        def walk(source: str) -> str:
+            return (
+                f"SELECT w.id, ts_rank_cd(w.search_vector, {tsquery}) FROM"  # noqa: S608 - fixed SQL fragments; values are parameters
+                f" (SELECT d.id, d.search_vector, {hit} AS hit FROM {source} OFFSET 0) AS w"
+                " WHERE w.hit LIMIT %s"
+            )
+
+        cursor.execute(walk(source), [*q_params, *hit_params, *source_params, limit])
+        found = cursor.fetchall()
+        if len(found) == limit:
+            return found  # common words: enough before the probe's end, where it stopped
         cursor.execute(
             f"SELECT COUNT(*), MIN(w.id) FROM (SELECT d.id FROM {source}) AS w",  # noqa: S608 - fixed SQL fragments; values are parameters
             source_params,
         )
         probed, oldest = cursor.fetchone()
         if probed < probe_rows:
-            return ids  # the whole scope was probed
-        wanted = limit - len(ids)
-        density = len(ids) / probe_rows
+            return found  # the whole scope was probed
+        wanted = limit - len(found)
+        density = len(found) / probe_rows
         # Walk no further than where the GIN index would have found the scope's matches.
         if scope_size is None:
             scope_size = self._kind_size(cursor, scope.kind)
         walk_rows = min(WALK_BUDGET, int(index_row_cost * density * scope_size))
         if density and wanted / density <= walk_rows:
             source, source_params = self._walk_source(keys, conditions, params, oldest, walk_rows)
-            cursor.execute(
-                f"SELECT w.id FROM (SELECT d.id, {hit} AS hit FROM {source} OFFSET 0) AS w"  # noqa: S608 - fixed SQL fragments; values are parameters
-                " WHERE w.hit LIMIT %s",
-                [*hit_params, *source_params, wanted],
-            )
-            more = [row[0] for row in cursor.fetchall()]
+            cursor.execute(walk(source), [*q_params, *hit_params, *source_params, wanted])
+            more = cursor.fetchall()
             if len(more) == wanted:
-                return ids + more
+                return found + more
         if keys is not None:
             hit, hit_params = f"d.readers && %s::text[] AND {hit}", [list(keys), *hit_params]
         with transaction.atomic(using=connection.alias):
             # Through the GIN index, which the planner may not walk (or scan) instead.
             cursor.execute("SET LOCAL enable_indexscan = off")
             cursor.execute("SET LOCAL enable_seqscan = off")
+            # Not ranked here: the rank would be computed for every match before the sort.
             cursor.execute(
-                f"SELECT d.id FROM core_searchdocument d WHERE {conditions} AND d.id < %s"  # noqa: S608 - fixed SQL fragments; values are parameters
+                f"SELECT d.id, NULL FROM core_searchdocument d WHERE {conditions} AND d.id < %s"  # noqa: S608 - fixed SQL fragments; values are parameters
                 f" AND {hit}{order} LIMIT %s",
                 [*params, oldest, *hit_params, wanted],
             )
-            return ids + [row[0] for row in cursor.fetchall()]
+            return found + cursor.fetchall()
 
     @staticmethod
     def _walk_source(
@@ -684,41 +696,48 @@ class PostgresEngine(Engine):
         plan = json.loads(plan) if isinstance(plan, str) else plan
         return int(plan[0]["Plan"]["Plan Rows"])
 
-    def _rank(self, cursor, query, ids, *, limit, offset) -> list[Match]:
-        # The candidates ranked; the page's text read, and only then headlines built (the
-        # costly part).
+    def _rank(self, cursor, query, found, *, limit, offset) -> list[Match]:
+        # The candidates not ranked by the statement that found them are ranked, all put in
+        # order, and the page's text read; only then are headlines built (the costly part).
         tsquery, q_params = self.tsquery(query)
+        ranks = dict(found)
+        unranked = [doc_id for doc_id, rank in found if rank is None]
+        if unranked:
+            cursor.execute(
+                f"SELECT d.id, ts_rank_cd(d.search_vector, {tsquery})"  # noqa: S608 - fixed SQL fragments; values are parameters
+                " FROM core_searchdocument d WHERE d.id = ANY(%s)",
+                [*q_params, unranked],
+            )
+            ranks.update(cursor.fetchall())
+        ranked = sorted(((rank, doc_id) for doc_id, rank in ranks.items() if rank is not None), reverse=True)
+        page = ranked[offset : offset + limit]
+        if not page:
+            return []
         marks = f"StartSel={MARK_START}, StopSel={MARK_END}"
         options = f'{marks}, MaxWords={SNIPPET_WORDS}, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "'
         cursor.execute(
-            "SELECT d.kind, d.object_id, page.rank,"  # noqa: S608 - fixed SQL fragments; values are parameters
+            "SELECT d.id, d.kind, d.object_id, NULL,"  # noqa: S608 - fixed SQL fragments; values are parameters
             f" ts_headline('{self.config}', d.title, {tsquery}, 'HighlightAll=true, {marks}'),"
             " CASE WHEN strpos(head.snippet, %s) > 0 OR length(d.body) <= %s THEN head.snippet"
             f" ELSE ts_headline('{self.config}', d.body, {tsquery}, %s) END,"
-            " d.status, d.created_at FROM ("
-            f"SELECT w.id, ts_rank_cd(w.search_vector, {tsquery}) AS rank"
-            " FROM core_searchdocument w WHERE w.id = ANY(%s)"
-            " ORDER BY rank DESC, w.id DESC LIMIT %s OFFSET %s) AS page"
-            " JOIN core_searchdocument d ON d.id = page.id"
+            " d.status, d.created_at FROM core_searchdocument d"
             f" CROSS JOIN LATERAL (SELECT ts_headline('{self.config}', left(d.body, %s), {tsquery}, %s)"
             # OFFSET 0: computed once per row, not once per mention of head.snippet.
-            " AS snippet OFFSET 0) AS head ORDER BY page.rank DESC, page.id DESC",
+            " AS snippet OFFSET 0) AS head WHERE d.id = ANY(%s)",
             [
                 *q_params,
                 MARK_START,
                 HEADLINE_CHARS,
                 *q_params,
                 options,
-                *q_params,
-                ids,
-                limit,
-                offset,
                 HEADLINE_CHARS,
                 *q_params,
                 options,
+                [doc_id for _, doc_id in page],
             ],
         )
-        return [_match_row(row, rank=row[2]) for row in cursor.fetchall()]
+        details = {row[0]: row[1:] for row in cursor.fetchall()}
+        return [_match_row(details[doc_id], rank=rank) for rank, doc_id in page if doc_id in details]
 
     def optimize(self) -> None:
         # Fresh statistics for the planner (VACUUM, which can't run in a transaction, is left
