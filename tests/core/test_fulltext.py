@@ -385,6 +385,31 @@ def test_postgresql_finds_the_newest_matches_whichever_way_it_takes(
     assert ("core_searchreader r WHERE r.key" in sql) == (readers == "few")
 
 
+def test_postgresql_plans_kind_and_reader_sizes_once_a_minute(make_user, monkeypatch):
+    # The planner's estimates that choose a reader's way to the matches cost half a
+    # millisecond each: a second search within ESTIMATE_SECONDS asks for none.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from opsdesk.core import fulltext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's estimates")
+    monkeypatch.setattr(fulltext, "_estimates", {})
+    requester = make_user()
+    ticket = ticket_create(actor=requester, title="Scanner offline")
+
+    def search() -> tuple[list[str], int]:
+        with CaptureQueriesContext(connection) as queries:
+            found = titles(search_documents(user=requester, query="scanner", kinds=("ticket",)))
+        return found, sum("EXPLAIN" in q["sql"] for q in queries.captured_queries)
+
+    assert search() == ([str(ticket)], 2)
+    assert search() == ([str(ticket)], 0)
+    monkeypatch.setattr(fulltext, "ESTIMATE_SECONDS", 0.0)
+    assert search() == ([str(ticket)], 2)
+
+
 def test_postgresql_reader_rows_follow_their_document():
     # Migrations core 0006 and 0009: triggers keep (key, document) rows for the reader walk, and
     # no foreign key checks them (its plan, made once per connection while the table was small,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +58,11 @@ INDEX_ROW_COST = 6
 # rows: each row walked is a lookup by id, as a match through the GIN index is.
 READER_PROBE = 1_000
 READER_INDEX_ROW_COST = 2
+# The planner's estimates of a kind's and a reader's number of documents, kept this long
+# (at most ESTIMATES_KEPT of them, per process).
+ESTIMATE_SECONDS = 60.0
+ESTIMATES_KEPT = 10_000
+_estimates: dict[tuple[str, str, str], tuple[float, int]] = {}
 
 # Private-use characters mark highlights inside the engine's output; they are removed from the
 # indexed text, so they can only come from the engine.
@@ -690,11 +696,22 @@ class PostgresEngine(Engine):
 
     @staticmethod
     def _estimate(cursor, sql: str, params: list) -> int:
-        # The planner's estimate (its statistics of kinds and keys are good): no rows read.
+        # The planner's estimate (its statistics of kinds and keys are good): no rows read,
+        # but planning costs half a millisecond, and the sizes of kinds and keys move slowly:
+        # each is kept for ESTIMATE_SECONDS.
+        key = (connection.settings_dict["NAME"], sql, repr(params))
+        now = time.monotonic()
+        kept = _estimates.get(key)
+        if kept is not None and now - kept[0] < ESTIMATE_SECONDS:
+            return kept[1]
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]
         plan = json.loads(plan) if isinstance(plan, str) else plan
-        return int(plan[0]["Plan"]["Plan Rows"])
+        rows = int(plan[0]["Plan"]["Plan Rows"])
+        if len(_estimates) >= ESTIMATES_KEPT:
+            _estimates.clear()
+        _estimates[key] = (now, rows)
+        return rows
 
     def _rank(self, cursor, query, found, *, limit, offset) -> list[Match]:
         # The candidates not ranked by the statement that found them are ranked, all put in
