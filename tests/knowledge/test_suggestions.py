@@ -159,6 +159,39 @@ def test_full_text_suggestions_stay_within_what_the_reader_may_see(people, corpu
     assert [hit.article.title for hit in portal] == ["Connect to the VPN from home"]
 
 
+def test_suggestions_ask_for_what_they_show_and_for_more_when_the_language_leaves_too_few(
+    people, corpus, monkeypatch
+):
+    # Each match asked for costs a highlighted snippet: as many as are shown, then a full page
+    # only when the reader's language left fewer than that.
+    asked = []
+    real = selectors.fulltext_hits
+
+    def counting(**kwargs):
+        asked.append(kwargs["limit"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(selectors, "fulltext_hits", counting)
+    french = [
+        make_article(
+            people.agent, title=f"VPN depuis la maison {n}", body="Installer le client.", language="fr"
+        )
+        for n in range(2)
+    ]
+    for n in range(3):  # newer, in English, and matching better: the first page is theirs
+        make_article(people.agent, title=f"VPN token {n}", body="VPN token, VPN client, VPN at home.")
+    people.requester.language = ""  # no preference: every language
+    people.requester.save(update_fields=["language"])
+    shown = [h.article.title for h in selectors.suggest_articles(user=people.requester, query="vpn")]
+    assert shown[:3] == ["VPN token 2", "VPN token 1", "VPN token 0"] and len(shown) == 5
+    assert asked == [5]
+    people.requester.language = "fr"
+    people.requester.save(update_fields=["language"])
+    hits = selectors.suggest_articles(user=people.requester, query="vpn", limit=2)
+    assert sorted(h.article.title for h in hits) == sorted(a.title for a in french)
+    assert asked == [5, 2, search.MAX_PAGE_SIZE]
+
+
 def test_word_overlap_answers_when_the_full_text_search_finds_nothing(people, corpus):
     # "forgot" is not a form of "forgotten" for the stemmer; overlap still finds the article.
     hits = selectors.suggest_articles(user=people.requester, query="forgot my password please")
