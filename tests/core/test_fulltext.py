@@ -463,6 +463,22 @@ def test_postgresql_keeps_each_vector_in_its_row():
         assert dict(cursor.fetchall()) == {"search_vector": "m", "body": "x"}
 
 
+def test_postgresql_knows_which_statuses_go_with_which_kind():
+    # Migration core 0010: without statistics of kind and status together the planner took a
+    # status filter (published articles) as rare among the kind's documents, and sorted every
+    # article instead of walking the newest (287 ms against 4 at 100,000 articles).
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's extended statistics")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT stxkind FROM pg_statistic_ext WHERE stxrelid = 'core_searchdocument'::regclass"
+            " AND stxname = 'core_searchdocument_kind_status'"
+        )
+        assert [row[0] for row in cursor.fetchall()] == [["m"]]
+
+
 def test_sqlite_indexes_prefixes_of_up_to_six_letters():
     # Migration core 0008: a prefix FTS5 has no index for is expanded in memory, every entry
     # of every word it starts, once per statement (25-35 ms for "kind" at a million tickets).
