@@ -108,6 +108,35 @@ def test_a_snippet_shows_a_match_far_into_a_long_text(agent, make_user):
     assert "<mark>Zyxelfirmware</mark>" in hit.snippet_html
 
 
+def test_a_snippet_is_the_passage_around_the_match(agent, make_user):
+    # PostgreSQL headlines a window around the first word that starts like a stem of the query
+    # ("companies": stem "compani", looked for as "compan"), opened at a word boundary.
+    filler = " ".join(["routine printer maintenance log entry"] * 60)  # about 2,300 characters
+    ticket_create(
+        actor=make_user(),
+        title="Maintenance log",
+        description=f"{filler} Three companies reported the outage. {filler} {filler}",
+    )
+    [hit] = search_documents(user=agent, query='"companies"').hits
+    assert "<mark>companies</mark> reported" in hit.snippet_html
+    text = hit.snippet_html.replace("<mark>", "").replace("</mark>", "").replace("…", " ")
+    whole_words = {"routine", "printer", "maintenance", "log", "entry", "Three", "companies", "reported"}
+    assert text.split()[0] in whole_words and text.split()[-1].strip(".") in whole_words | {"the", "outage"}
+
+
+def test_a_snippet_skips_a_word_that_only_starts_like_the_match(agent, make_user):
+    # "mailbox" starts like the stem "mail" but does not match the word "mail": the window
+    # around it holds no match, and the snippet comes from the rest of the text.
+    filler = " ".join(["routine printer maintenance log entry"] * 100)  # about 3,800 characters
+    ticket_create(
+        actor=make_user(),
+        title="Quota",
+        description=f"The mailbox is full. {filler} The mail relay refused it.",
+    )
+    [hit] = search_documents(user=agent, query='"mail"').hits
+    assert "<mark>mail</mark> relay" in hit.snippet_html
+
+
 def test_filters_by_type_status_service_and_date(agent, make_user):
     requester = make_user()
     email = ServiceFactory(name="E-mail")

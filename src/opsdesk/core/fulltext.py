@@ -35,9 +35,12 @@ MAX_TERMS = 12
 MAX_BODY_LENGTH = 100_000
 COUNT_CAP = 1_000  # counts above this show as "1,000+": counting every match of a common word is slow
 SNIPPET_WORDS = 24
-# PostgreSQL's ts_headline parses the whole text it is given (about 1 ms for the 7 kB of a
-# long article): the snippet is looked for in the beginning first, and in the whole text only
-# when no match is there.
+# PostgreSQL's ts_headline parses and stems every word of the text it is given (about 1 ms for
+# the 7 kB of a long article): it is given the SNIPPET_WINDOW characters around the first
+# likely match first (see _HEADLINES), the text's first HEADLINE_CHARS when no match is there,
+# and the whole text only when none is there either.
+SNIPPET_WINDOW = 600
+SNIPPET_LEAD = 200
 HEADLINE_CHARS = 3_000
 # How many matches are ranked: each kind's newest RANK_WINDOW within the reader's scope and the
 # filters. Neither engine can rank without scoring every match (bm25 and ts_rank_cd are computed
@@ -733,22 +736,20 @@ class PostgresEngine(Engine):
         marks = f"StartSel={MARK_START}, StopSel={MARK_END}"
         options = f'{marks}, MaxWords={SNIPPET_WORDS}, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "'
         cursor.execute(
-            "SELECT d.id, d.kind, d.object_id, NULL,"  # noqa: S608 - fixed SQL fragments; values are parameters
-            f" ts_headline('{self.config}', d.title, {tsquery}, 'HighlightAll=true, {marks}'),"
-            " CASE WHEN strpos(head.snippet, %s) > 0 OR length(d.body) <= %s THEN head.snippet"
-            f" ELSE ts_headline('{self.config}', d.body, {tsquery}, %s) END,"
-            " d.status, d.created_at FROM core_searchdocument d"
-            f" CROSS JOIN LATERAL (SELECT ts_headline('{self.config}', left(d.body, %s), {tsquery}, %s)"
-            # OFFSET 0: computed once per row, not once per mention of head.snippet.
-            " AS snippet OFFSET 0) AS head WHERE d.id = ANY(%s)",
+            _HEADLINES.format(config=self.config, tsquery=tsquery, marks=marks),
             [
                 *q_params,
                 MARK_START,
+                MARK_START,
                 HEADLINE_CHARS,
-                *q_params,
                 options,
+                SNIPPET_LEAD,
+                SNIPPET_LEAD,
+                SNIPPET_WINDOW,
+                SNIPPET_WINDOW,
+                options,
+                MARK_START,
                 HEADLINE_CHARS,
-                *q_params,
                 options,
                 [doc_id for _, doc_id in page],
             ],
@@ -771,6 +772,48 @@ class PostgresEngine(Engine):
                 [*params, *params, limit],
             )
             return [row[0] for row in cursor.fetchall()]
+
+
+# The page's highlighted titles and snippets (PostgresEngine._rank). The snippet comes from the
+# first text that holds a match: the window around the first word that starts like one of the
+# query's stems (the tsquery's lexemes, letters and digits as the words were; a stem ending in
+# "i", the stemmer's y as in "compani", less it), opened at a word boundary; else the text's
+# first HEADLINE_CHARS; else all of it. A stem found where no word matches ("mail" in "mailbox"
+# for the word "mail") leaves the window without a highlight, and the longer texts are tried.
+# The OFFSET 0s compute each headline once per row, not once per mention.
+_HEADLINES = r"""
+WITH q AS (SELECT {tsquery} AS q),
+stems AS (
+    SELECT coalesce(array_agg(DISTINCT regexp_replace(m[1], '(.)i$', '\1')), '{{}}') AS list
+    FROM q CROSS JOIN regexp_matches(CAST(q.q AS text), '''([[:alnum:]]+)''', 'g') AS m
+)
+SELECT d.id, d.kind, d.object_id, NULL,
+    ts_headline('{config}', d.title, q.q, 'HighlightAll=true, {marks}'),
+    CASE WHEN strpos(near.snippet, %s) > 0 THEN near.snippet
+        WHEN strpos(head.snippet, %s) > 0 OR length(d.body) <= %s THEN head.snippet
+        ELSE ts_headline('{config}', d.body, q.q, %s) END,
+    d.status, d.created_at
+FROM core_searchdocument d CROSS JOIN q CROSS JOIN stems
+CROSS JOIN LATERAL (
+    SELECT min(nullif(regexp_instr(d.body, '\m' || s.stem, 1, 1, 0, 'i'), 0)) AS at
+    FROM unnest(stems.list) AS s(stem)
+) AS first
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN first.at > %s
+        THEN regexp_replace(substr(d.body, first.at - %s, %s), '^\S*\s', '')
+        ELSE left(d.body, %s) END AS text
+) AS win
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN first.at IS NOT NULL THEN ts_headline('{config}', win.text, q.q, %s) END AS snippet
+    OFFSET 0
+) AS near
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN strpos(near.snippet, %s) > 0 THEN NULL
+        ELSE ts_headline('{config}', left(d.body, %s), q.q, %s) END AS snippet
+    OFFSET 0
+) AS head
+WHERE d.id = ANY(%s)
+"""
 
 
 def _match_row(row: Sequence[Any], *, rank: float) -> Match:
