@@ -330,6 +330,31 @@ def test_one_kind_searches_can_skip_counting_the_others(agent, make_user):
     assert titles(only) == [str(ticket)]
 
 
+def test_a_kind_only_counted_is_not_ranked(agent, make_user):
+    # The problems are counted for their tab, not shown: no rank is computed for them; when
+    # they are searched after all, with what the count found, they are ranked then.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from opsdesk.core.fulltext import Filters, KindScope
+
+    ticket_create(actor=make_user(), title="Docking station flickers")
+    problems = [problem_create(actor=agent, title=f"Docking station fault {n}") for n in range(2)]
+    problems.append(problem_create(actor=agent, title="Docking docking docking station"))
+    with CaptureQueriesContext(connection) as queries:
+        results = search_documents(user=agent, query="docking", kinds=("ticket",))
+    assert {c.kind: c.count for c in results.counts} == {"ticket": 1, "problem": 3}
+    if connection.vendor == "postgresql":  # SQLite ranks in _rank only, for the page
+        ranked = [q["sql"] for q in queries.captured_queries if "ts_rank_cd" in q["sql"]]
+        assert any("'ticket'" in sql for sql in ranked)
+        assert not any("'problem'" in sql for sql in ranked)
+    eng, parsed, scope = engine(), parse_query("docking"), KindScope(kind="problem")
+    assert eng.count(parsed, scope, Filters(), ranked=False) == 3
+    assert scope.counted is not None and all(rank is None for _, rank in scope.counted.found)
+    matches = eng.search(parsed, [scope], Filters(), limit=10)
+    assert matches[0].object_id == problems[-1].pk and matches[0].rank > matches[1].rank > 0
+
+
 def test_a_search_kind_is_one_word():
     # The kind is also a token in SQLite's index (migration core 0004).
     from opsdesk.core.search import register_search

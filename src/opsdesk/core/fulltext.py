@@ -351,14 +351,23 @@ class Engine(ABC):
                 return []
             return self._rank(cursor, query, found, limit=limit, offset=offset)
 
-    def count(self, query: ParsedQuery, scope: KindScope, filters: Filters, *, cap: int = COUNT_CAP) -> int:
+    def count(
+        self,
+        query: ParsedQuery,
+        scope: KindScope,
+        filters: Filters,
+        *,
+        cap: int = COUNT_CAP,
+        ranked: bool = True,
+    ) -> int:
         """How many objects of one kind match for this reader; at most ``cap + 1`` are counted.
         The matches found, the newest, are kept on the scope: a search that follows with the
-        same query and filters ranks those instead of looking for them again."""
+        same query and filters ranks those instead of looking for them again. ``ranked=False``
+        when no search follows (a kind only counted): the engine may then skip ranking them."""
         if not query:
             return 0
         with connection.cursor() as cursor:
-            found = self._newest_matches(cursor, query, scope, filters, limit=cap + 1)
+            found = self._newest_matches(cursor, query, scope, filters, limit=cap + 1, ranked=ranked)
         scope.counted = Counted(query=query, filters=filters, found=tuple(found), complete=len(found) <= cap)
         return len(found)
 
@@ -392,8 +401,11 @@ class Engine(ABC):
         benchmark's reference for what the engine itself costs."""
 
     @abstractmethod
-    def _newest_matches(self, cursor, query, scope, filters, *, limit: int) -> list[Candidate]:
-        """The scope's newest ``limit`` matches within the filters."""
+    def _newest_matches(
+        self, cursor, query, scope, filters, *, limit: int, ranked: bool = True
+    ) -> list[Candidate]:
+        """The scope's newest ``limit`` matches within the filters (ranked, when ``ranked``, if
+        the engine ranks them on the way)."""
 
     @abstractmethod
     def _rank(
@@ -437,7 +449,9 @@ class SQLiteEngine(Engine):
             tokens += " AND (" + " OR ".join(f'"zr{key}"' for key in scope.reader_keys) + ")"
         return f"{{search_scope}}: ({tokens}) AND {cls.match_expression(query)}"
 
-    def _newest_matches(self, cursor, query, scope, filters, *, limit: int) -> list[Candidate]:
+    def _newest_matches(
+        self, cursor, query, scope, filters, *, limit: int, ranked: bool = True
+    ) -> list[Candidate]:
         # FTS5 hands the matches out newest first (ORDER BY rowid DESC is its own order, no
         # sort). The tokens say kind and visibility; a narrow scope (a requester's tickets) is
         # collected once as document ids and each match checked against them in memory;
@@ -544,7 +558,9 @@ class PostgresEngine(Engine):
         )
         return _scope_where(scope, filters, kind_sql=kind_sql)
 
-    def _newest_matches(self, cursor, query, scope, filters, *, limit: int) -> list[Candidate]:
+    def _newest_matches(
+        self, cursor, query, scope, filters, *, limit: int, ranked: bool = True
+    ) -> list[Candidate]:
         # The planner picks its way on an estimate, and an estimate of a tsquery is often a
         # hundred times off either way (a prefix; two common words, rarely adjacent): it then
         # walks the table backwards for a rare word (a million rows, each vector read) or reads
@@ -563,7 +579,8 @@ class PostgresEngine(Engine):
         # indexes: 250 ms.)
         #
         # A walk ranks its matches as it finds them (each row is in hand, its vector already
-        # read): _rank then reads no candidate again but the page's.
+        # read): _rank then reads no candidate again but the page's. Not for a kind only
+        # counted: ts_rank_cd of a long article costs more than its match.
         tsquery, q_params = self.tsquery(query)
         where = self._where(scope, filters)
         conditions, params = where.render(), where.params
@@ -602,14 +619,17 @@ class PostgresEngine(Engine):
         # move it into the scan, and read every match of a common word through the GIN index
         # (a requester's article search: 190 ms for 'information', where the walk takes 10).
         # The rank is computed above it, for the matches only.
+        rank = f"ts_rank_cd(w.search_vector, {tsquery})" if ranked else "NULL"
+        rank_params = q_params if ranked else []
+
         def walk(source: str) -> str:
             return (
-                f"SELECT w.id, ts_rank_cd(w.search_vector, {tsquery}) FROM"  # noqa: S608 - fixed SQL fragments; values are parameters
+                f"SELECT w.id, {rank} FROM"  # noqa: S608 - fixed SQL fragments; values are parameters
                 f" (SELECT d.id, d.search_vector, {hit} AS hit FROM {source} OFFSET 0) AS w"
                 " WHERE w.hit LIMIT %s"
             )
 
-        cursor.execute(walk(source), [*q_params, *hit_params, *source_params, limit])
+        cursor.execute(walk(source), [*rank_params, *hit_params, *source_params, limit])
         found = cursor.fetchall()
         if len(found) == limit:
             return found  # common words: enough before the probe's end, where it stopped
@@ -628,7 +648,7 @@ class PostgresEngine(Engine):
         walk_rows = min(WALK_BUDGET, int(index_row_cost * density * scope_size))
         if density and wanted / density <= walk_rows:
             source, source_params = self._walk_source(keys, conditions, params, oldest, walk_rows)
-            cursor.execute(walk(source), [*q_params, *hit_params, *source_params, wanted])
+            cursor.execute(walk(source), [*rank_params, *hit_params, *source_params, wanted])
             more = cursor.fetchall()
             if len(more) == wanted:
                 return found + more

@@ -401,7 +401,8 @@ def search_documents(
     present = eng.kinds_present([t.kind for t, _ in scopes])
     scopes = [(t, s) for t, s in scopes if t.kind in present]
     for target, scope in scopes:
-        count = eng.count(parsed, scope, filters)  # first: the search may reuse what it found
+        # First: the search may reuse what it found (and need not rank a kind only counted).
+        count = eng.count(parsed, scope, filters, ranked=not kinds or target.kind in kinds)
         if count:
             results.counts.append(KindCount(kind=target.kind, label=target.label, count=count))
     chosen = [(t, s) for t, s in scopes if not kinds or t.kind in kinds]
