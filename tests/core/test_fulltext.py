@@ -439,6 +439,29 @@ def test_postgresql_finds_the_newest_matches_whichever_way_it_takes(
     assert ("core_searchreader r WHERE r.key" in sql) == (readers == "few")
 
 
+def test_a_reader_walk_ends_where_its_reader_rows_end(agent, make_user, monkeypatch):
+    # A requester's reader rows include their tickets' private variants (internal notes) and
+    # tickets the status filter drops: a probe of four reader rows finds two of their public
+    # documents, and the walk goes on; the count is of all five, the in-progress one filtered out.
+    from django.db import connection
+
+    from opsdesk.core import fulltext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's walk through reader rows")
+    requester = make_user()
+    tickets = [ticket_create(actor=requester, title=f"Keyboard sticks {n}") for n in range(6)]
+    for ticket in tickets:
+        ticket_reply(actor=agent, ticket=ticket, body="Checked the USB hub", public=False)
+    ticket_transition(actor=agent, ticket=tickets[0], to="in_progress")
+    monkeypatch.setattr(fulltext, "READER_PROBE", 4)
+    monkeypatch.setattr(fulltext.PostgresEngine, "_kind_size", classmethod(lambda cls, cursor, kind: 1_000))
+    monkeypatch.setattr(fulltext.PostgresEngine, "_readers_size", classmethod(lambda cls, cursor, keys: 10))
+    results = search_documents(user=requester, query="keyboard", kinds=("ticket",), statuses=["new"])
+    assert [(c.kind, c.count) for c in results.counts] == [("ticket", 5)]
+    assert sorted(titles(results)) == sorted(str(t) for t in tickets[1:])
+
+
 def test_postgresql_plans_kind_and_reader_sizes_once_a_minute(make_user, monkeypatch):
     # The planner's estimates that choose a reader's way to the matches cost half a
     # millisecond each: a second search within ESTIMATE_SECONDS asks for none.
