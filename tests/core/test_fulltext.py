@@ -3,6 +3,7 @@ hostile input, on whichever engine the suite runs on (SQLite FTS5 or PostgreSQL)
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 
@@ -122,6 +123,26 @@ def test_a_snippet_is_the_passage_around_the_match(agent, make_user):
     text = hit.snippet_html.replace("<mark>", "").replace("</mark>", "").replace("…", " ")
     whole_words = {"routine", "printer", "maintenance", "log", "entry", "Three", "companies", "reported"}
     assert text.split()[0] in whole_words and text.split()[-1].strip(".") in whole_words | {"the", "outage"}
+
+
+def test_a_phrase_snippet_shows_the_phrase_not_its_words_apart(agent, make_user):
+    filler = " ".join(["routine printer maintenance log entry"] * 30)
+    ticket_create(
+        actor=make_user(),
+        title="Leaver",
+        description=f"Access to the AD share stays. {filler} Please remove AD access for the leaver.",
+    )
+    [hit] = search_documents(user=agent, query='"ad access"').hits
+    # Each word marked (PostgreSQL) or the phrase as one (SQLite).
+    assert re.search(r"<mark>AD(</mark> <mark>| )access</mark> for the leaver", hit.snippet_html)
+
+
+def test_a_title_match_shows_the_body_from_its_beginning(agent, make_user):
+    body = "Tray two jams on every third page. " + " ".join(["routine maintenance log entry"] * 100)
+    ticket_create(actor=make_user(), title="Zebrafax printer", description=body)
+    [hit] = search_documents(user=agent, query="zebrafax").hits
+    assert "<mark>Zebrafax</mark>" in hit.title_html
+    assert "Tray two jams" in hit.snippet_html[:40] and "<mark>" not in hit.snippet_html
 
 
 def test_a_snippet_skips_a_word_that_only_starts_like_the_match(agent, make_user):
