@@ -457,6 +457,8 @@ def test_postgresql_finds_the_newest_matches_whichever_way_it_takes(
     # The probe and the walk each test rows one by one ("AS hit"): one such statement is the probe.
     taken = "index" if "enable_indexscan" in sql else "walk" if sql.count("AS hit") > 1 else "probe"
     assert taken == way
+    # The GIN statement has room for an exact bitmap (GIN_WORK_MEM), and only it.
+    assert ("'work_mem'" in sql) == (way == "index")
     assert ("core_searchreader r WHERE r.key" in sql) == (readers == "few")
 
 
@@ -481,6 +483,45 @@ def test_a_reader_walk_ends_where_its_reader_rows_end(agent, make_user, monkeypa
     results = search_documents(user=requester, query="keyboard", kinds=("ticket",), statuses=["new"])
     assert [(c.kind, c.count) for c in results.counts] == [("ticket", 5)]
     assert sorted(titles(results)) == sorted(str(t) for t in tickets[1:])
+
+
+@pytest.mark.parametrize(
+    ("kind", "index"),
+    [("article", "core_searchdocument_article_vector"), ("ticket", "core_searchdocument_ticket_vector")],
+)
+def test_postgresql_reads_a_big_kinds_matches_from_its_own_index(monkeypatch, kind, index):
+    # Migrations knowledge 0003 and tickets 0011: when a search of articles or tickets goes
+    # through a GIN index, it is the kind's own (its words only), not the index of every kind's.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from opsdesk.core import fulltext
+    from opsdesk.core.fulltext import Document, Filters, KindScope
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's GIN indexes")
+    # Many documents of each kind, few of the kind with the word, and the planner told so (in a
+    # small table it would rightly read the few documents through the kind's own b-tree).
+    engine().index(
+        Document(kind=k, object_id=n, title=f"quokka {n}" if n % 500 == 0 else f"wombat {n}", body="")
+        for k in (kind, "zzother")
+        for n in range(2_000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE core_searchdocument")
+    monkeypatch.setattr(fulltext, "WALK_PROBE", 1)
+    monkeypatch.setattr(fulltext, "WALK_BUDGET", 1)  # the walk stops at once: the GIN path
+    with CaptureQueriesContext(connection) as queries:
+        matches = engine().search(parse_query("quokka"), [KindScope(kind=kind)], Filters(), limit=10)
+    assert len(matches) == 4  # documents 0, 500, 1000 and 1500
+    through_index = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT d.id, NULL")]
+    assert len(through_index) == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + through_index[0])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert index in plan
 
 
 def test_postgresql_plans_kind_and_reader_sizes_once_a_minute(make_user, monkeypatch):

@@ -101,37 +101,3 @@ def test_the_migration_fills_the_keys_of_existing_documents(people, shelf):
     with connection.cursor() as cursor:
         cursor.execute(migration.STATEMENTS[connection.vendor])
     assert_agree(people)
-
-
-def test_postgresql_reads_article_matches_from_the_articles_own_index(monkeypatch):
-    # Migration knowledge 0003: when a search of articles goes through a GIN index, it is
-    # theirs (their words only), not the index of every kind's words.
-    from django.test.utils import CaptureQueriesContext
-
-    from opsdesk.core import fulltext
-    from opsdesk.core.fulltext import Document, Filters, KindScope, engine, parse_query
-
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL's GIN indexes")
-    # Many documents of each kind, few articles with the word, and the planner told so (in a
-    # small table it would rightly read the few articles through the kind's own b-tree).
-    engine().index(
-        Document(kind=kind, object_id=n, title=f"{WORD} {n}" if n % 500 == 0 else f"wombat {n}", body="")
-        for kind in ("article", "zzother")
-        for n in range(2_000)
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE core_searchdocument")
-    monkeypatch.setattr(fulltext, "WALK_PROBE", 1)
-    monkeypatch.setattr(fulltext, "WALK_BUDGET", 1)  # the walk stops at once: the GIN path
-    with CaptureQueriesContext(connection) as queries:
-        matches = engine().search(parse_query(WORD), [KindScope(kind="article")], Filters(), limit=10)
-    assert len(matches) == 4  # articles 0, 500, 1000 and 1500
-    through_index = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT d.id, NULL")]
-    assert len(through_index) == 1
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_indexscan = off")
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + through_index[0])
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "core_searchdocument_article_vector" in plan
