@@ -521,6 +521,111 @@ def test_postgresql_reads_a_big_kinds_matches_from_its_own_index(monkeypatch, ki
     assert index in plan
 
 
+@pytest.mark.parametrize("kind", ["article", "ticket"])
+def test_postgresql_reads_a_phrase_through_its_word_pairs(monkeypatch, kind):
+    # Migrations core 0011, knowledge 0004, tickets 0012: through the GIN indexes, a phrase
+    # reads the documents holding its words side by side (the kind's index of word pairs), not
+    # every document holding both words.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from opsdesk.core import fulltext
+    from opsdesk.core.fulltext import Document, Filters, KindScope
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's index of word pairs")
+    texts = {0: "Printer jam on floor two", 700: "Jam the printer", 1400: "printer jammed, printer jam again"}
+    engine().index(
+        Document(kind=kind, object_id=n, title=texts.get(n, f"jam near the printer {n}"), body="")
+        for n in range(2_000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE core_searchdocument")
+    monkeypatch.setattr(fulltext, "WALK_PROBE", 1)
+    monkeypatch.setattr(fulltext, "WALK_BUDGET", 1)  # the walk stops at once: the GIN path
+    with CaptureQueriesContext(connection) as queries:
+        matches = engine().search(parse_query('"printer jam"'), [KindScope(kind=kind)], Filters(), limit=10)
+    assert sorted(m.object_id for m in matches) == [0, 1400]
+    [through_index] = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT d.id, NULL")]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + through_index)
+        plan = cursor.fetchone()[0]
+    scans = []
+
+    def walk(node):
+        scans.append(node)
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan[0]["Plan"])
+    assert f"core_searchdocument_{kind}_word_pairs" in {node.get("Index Name") for node in scans}
+    # The rows read are those with the pair (two), not the 2,000 with both words.
+    [heap] = [node for node in scans if node["Node Type"] == "Bitmap Heap Scan"]
+    assert heap["Actual Rows"] + heap.get("Rows Removed by Filter", 0) <= 3
+
+
+@pytest.mark.parametrize(
+    ("phrase", "expected"),
+    [("access to the server", [1]), ("server access", [2, 3]), ("mail server access", [2])],
+    ids=["stop-words-between", "title-into-body", "both-pairs-apart"],
+)
+def test_postgresql_phrases_without_pairs_or_across_fields(monkeypatch, phrase, expected):
+    # A phrase whose words stand apart (stop words between) has no pair to look for; a
+    # title's last word stands beside its body's first; a document may hold each pair of a
+    # phrase of three words, apart: all as PostgreSQL's own phrase test says.
+    from django.db import connection
+
+    from opsdesk.core import fulltext
+    from opsdesk.core.fulltext import Document, Filters, KindScope
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's index of word pairs")
+    engine().index(
+        [
+            Document(kind="ticket", object_id=1, title="No access to the server", body="since noon"),
+            Document(kind="ticket", object_id=2, title="Mail server", body="access is slow"),
+            Document(
+                kind="ticket", object_id=3, title="Server access denied", body="and the mail server is down"
+            ),
+        ]
+    )
+    monkeypatch.setattr(fulltext, "WALK_PROBE", 1)
+    monkeypatch.setattr(fulltext, "WALK_BUDGET", 1)
+    matches = engine().search(parse_query(f'"{phrase}"'), [KindScope(kind="ticket")], Filters(), limit=10)
+    assert sorted(m.object_id for m in matches) == expected
+
+
+# Words that make pairs, stop words, a hyphenated word and its parts.
+PAIR_WORDS = ["vpn", "access", "the", "e-mail", "mail", "fails", "down"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    text=st.lists(st.sampled_from([*PAIR_WORDS, "to", "VPN"]), max_size=30),
+    phrase=st.lists(st.sampled_from(PAIR_WORDS), min_size=2, max_size=4),
+)
+def test_postgresql_word_pairs_hold_every_phrase_a_document_matches(text, phrase):
+    # The pairs' index only ever narrows a phrase's documents: whatever a document's text, if
+    # PostgreSQL's phrase test matches it, it holds the phrase's pairs.
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's index of word pairs")
+    words = " ".join(text)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH v AS (SELECT setweight(to_tsvector('english', %s), 'A')"
+            " || setweight(to_tsvector('english', %s), 'B') AS v)"
+            " SELECT v @@ phraseto_tsquery('english', %s),"
+            " coalesce(opsdesk_word_pairs(v) @@ opsdesk_phrase_pairs('english', %s::text[]), TRUE) FROM v",
+            [words[: len(words) // 2], words[len(words) // 2 :], " ".join(phrase), [" ".join(phrase)]],
+        )
+        matches, holds_pairs = cursor.fetchone()
+    assert holds_pairs or not matches
+
+
 def test_postgresql_plans_kind_and_reader_sizes_once_a_minute(make_user, monkeypatch):
     # The planner's estimates that choose a reader's way to the matches cost half a
     # millisecond each: a second search within ESTIMATE_SECONDS asks for none.
