@@ -337,6 +337,24 @@ def test_counts_stop_at_the_cap_and_empty_kinds_are_skipped(agent, make_user):
     assert eng.kinds_present(["ticket", "problem", "nothing-here"]) == {"ticket"}
 
 
+def test_the_tabs_of_kinds_not_shown_count_less(agent, make_user, monkeypatch):
+    # The kind shown is counted to COUNT_CAP; the other tabs to OTHER_KINDS_COUNT_CAP ("2+").
+    from opsdesk.core import search
+
+    monkeypatch.setattr(search, "OTHER_KINDS_COUNT_CAP", 2)
+    requester = make_user()
+    for n in range(4):
+        ticket_create(actor=requester, title=f"Docking station flickers {n}")
+        problem_create(actor=agent, title=f"Docking station firmware fault {n}")
+    results = search_documents(user=agent, query="docking", kinds=("ticket",))
+    counts = {c.kind: (c.count, c.capped, c.display) for c in results.counts}
+    assert counts == {"ticket": (4, False, "4"), "problem": (3, True, "2+")}
+    assert {c.kind: c.count for c in search_documents(user=agent, query="docking").counts} == {
+        "ticket": 4,
+        "problem": 4,
+    }
+
+
 def test_one_kind_searches_can_skip_counting_the_others(agent, make_user):
     requester = make_user()
     ticket = ticket_create(actor=requester, title="Docking station flickers")
