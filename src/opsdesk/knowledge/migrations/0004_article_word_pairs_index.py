@@ -3,7 +3,7 @@
 Through the articles' index of words (knowledge 0003), the phrase '"ad access"' read 12,000
 articles to find the 194 that held it (45 ms); through their pairs, it reads the 194 (2 ms).
 76 MB at 100,000 articles, 27 s to build. The engine uses a kind's pairs when an index named
-``core_searchdocument_<kind>_word_pairs`` is there and valid (PostgresEngine.phrase_hit), so
+``core_searchdocument_<kind>_word_pairs`` is there and valid (PostgresEngine._phrase_hit), so
 the condition is written as the engine writes a kind.
 
 Built CONCURRENTLY (so outside a transaction): articles can be written while it is built. A

@@ -5,7 +5,7 @@ holding both: '"please action"' 30,000-60,000 of a million, 160-360 ms. Through 
 reads those where the two stand side by side. 427 MB at a million tickets (twice their index
 of words: a ticket has about as many pairs as words, and pairs are rarer, so less compressed),
 82 s to build. The engine uses a kind's pairs when an index named
-``core_searchdocument_<kind>_word_pairs`` is there and valid (PostgresEngine.phrase_hit), so
+``core_searchdocument_<kind>_word_pairs`` is there and valid (PostgresEngine._phrase_hit), so
 the condition is written as the engine writes a kind.
 
 Built CONCURRENTLY (so outside a transaction): tickets can be written while it is built. A
