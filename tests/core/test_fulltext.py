@@ -587,12 +587,13 @@ def test_postgresql_reads_a_phrase_through_its_word_pairs(monkeypatch, kind, ind
     walk(plan[0]["Plan"])
     read_from = {node.get("Index Name") for node in scans} - {None}
     assert index in read_from if index else not any("word_pairs" in name for name in read_from)
-    # The rows read are those with the pair (two), not the 2,000 with both words.
+    # The rows read are those with the pair (two), not the 2,000 with both words (less the one
+    # the probe walked, when the plan reads the documents' ids from an index).
     [heap] = [node for node in scans if node["Node Type"] == "Bitmap Heap Scan"]
     read = sum(
         heap.get(f, 0) for f in ("Actual Rows", "Rows Removed by Index Recheck", "Rows Removed by Filter")
     )
-    assert read == (2 if index else 2_000)
+    assert read == 2 if index else read >= 1_999
 
 
 @pytest.mark.parametrize(
