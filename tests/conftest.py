@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread
 from rest_framework.test import APIClient
 
 from opsdesk.accounts.choices import Role
 from tests.accounts.factories import OrganizationFactory, UserFactory
+
+
+class SerialLiveServer(WSGIServer):
+    """The live server (browser and webhook tests) answers one request at a time, in its own
+    thread. Threaded, as Django's is, two requests at once (a portal form posted while the
+    page fetched suggestions, a ticket page's poll) shared the one connection through which
+    the server reaches an in-memory SQLite database, and one's savepoint went missing in the
+    other ("no such savepoint": a 500 in a browser test, now and then). Without threads the
+    server closes each browser connection after its answer (django.core.servers.basehttp)."""
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        # The live server's thread already uses those connections (LiveServerThread.run).
+        super().__init__(*args, **kwargs)
+
+
+LiveServerThread.server_class = SerialLiveServer
 
 
 @pytest.fixture(autouse=True)
