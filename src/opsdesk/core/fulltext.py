@@ -752,7 +752,10 @@ class PostgresEngine(Engine):
                     " WHERE e.document_id = r.document_id AND e.key = ANY(%s))"
                 )
                 run_params.append(keys[:n])
-            runs.append(sql)
+            # Each run stops at ``rows``: unlimited, the runs were read whole and sorted
+            # together for their newest rows (an organisation's 50,000: 20 of a 26 ms walk).
+            runs.append(f"({sql} ORDER BY r.document_id DESC LIMIT %s)")
+            run_params.append(rows)
         # The limit is on the reader rows, so each is looked up by id (a nested loop), not
         # merged with a walk of the whole table.
         source = (
