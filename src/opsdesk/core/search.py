@@ -123,11 +123,18 @@ class SearchTarget:
         return obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else ""
 
     def queryset(self) -> models.QuerySet:
+        """The objects with what their documents are made of."""
+        qs = self.shown()
+        if self.prefetch_related:
+            qs = qs.prefetch_related(*self.prefetch_related)
+        return qs
+
+    def shown(self) -> models.QuerySet:
+        """The objects as a page of hits shows them (title, link): without the prefetches of
+        their text and readers (a ticket's replies and watchers, two statements a search)."""
         qs = self.model._default_manager.all()
         if self.select_related:
             qs = qs.select_related(*self.select_related)
-        if self.prefetch_related:
-            qs = qs.prefetch_related(*self.prefetch_related)
         return qs
 
 
@@ -427,7 +434,7 @@ def _hits(matches: list[Match], by_kind: dict[str, SearchTarget]) -> list[Search
     for kind, target in by_kind.items():
         ids = [m.object_id for m in matches if m.kind == kind]
         if ids:
-            for obj in target.queryset().filter(pk__in=ids):
+            for obj in target.shown().filter(pk__in=ids):
                 objects[(kind, obj.pk)] = obj
     hits = []
     for match in matches:
