@@ -500,9 +500,70 @@ def test_a_reader_walk_ends_where_its_reader_rows_end(agent, make_user, monkeypa
     assert sorted(titles(results)) == sorted(str(t) for t in tickets[1:])
 
 
+def _reader_documents(engine_, *, keys=("o1", "o2", "o3"), count=4_000):
+    """Tickets spread over readers' keys, one in 500 holding the word 'quokka' (with three
+    keys: 0, 1500 and 3000 under the first)."""
+    from opsdesk.core.fulltext import Document
+
+    engine_.index(
+        Document(
+            kind="ticket",
+            object_id=n,
+            title=f"quokka {n}" if n % 500 == 0 else f"wombat {n}",
+            body="",
+            readers=(keys[n % len(keys)],),
+        )
+        for n in range(count)
+    )
+
+
+def test_postgresql_reads_a_readers_matches_in_one_index_scan(monkeypatch):
+    # Migration tickets 0013: when a reader's ticket search goes through the GIN index, their
+    # keys and the words are read from the one index of both (no bitmap of the reader's
+    # tickets built and intersected with the words').
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from opsdesk.core import fulltext
+    from opsdesk.core.fulltext import Filters, KindScope
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's GIN indexes")
+    _reader_documents(engine())
+    with connection.cursor() as cursor:
+        # A few thousand documents can't show the planner what a million do (their index of
+        # every kind, or of readers, with a filter, costs about as much): those two are
+        # dropped till the end of the test's transaction. This checks that the index of words
+        # and readers is there and answers both conditions in one scan.
+        cursor.execute("DROP INDEX core_searchdocument_vector")
+        cursor.execute("DROP INDEX core_searchdocument_readers")
+        cursor.execute("ANALYZE core_searchdocument")
+        cursor.execute("ANALYZE core_searchreader")
+    monkeypatch.setattr(fulltext, "READER_PROBE", 1)
+    monkeypatch.setattr(fulltext, "WALK_BUDGET", 1)  # the walk stops at once: the GIN path
+    monkeypatch.setattr(fulltext.PostgresEngine, "_readers_size", classmethod(lambda cls, cursor, keys: 10))
+    scope = KindScope(kind="ticket", reader_keys=("o1",))
+    with CaptureQueriesContext(connection) as queries:
+        matches = engine().search(parse_query("quokka"), [scope], Filters(), limit=10)
+    assert sorted(m.object_id for m in matches) == [0, 1500, 3000]
+    through_index = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT d.id, NULL")]
+    assert len(through_index) == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + through_index[0])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "core_searchdocument_ticket_vector_readers" in plan
+    assert "BitmapAnd" not in plan
+    assert re.search(r"Index Cond: \(\(search_vector @@ .*\) AND \(readers && ", plan), plan
+
+
 @pytest.mark.parametrize(
     ("kind", "index"),
-    [("article", "core_searchdocument_article_vector"), ("ticket", "core_searchdocument_ticket_vector")],
+    [
+        ("article", "core_searchdocument_article_vector"),
+        ("ticket", "core_searchdocument_ticket_vector_readers"),
+    ],
 )
 def test_postgresql_reads_a_big_kinds_matches_from_its_own_index(monkeypatch, kind, index):
     # Migrations knowledge 0003 and tickets 0011: when a search of articles or tickets goes
