@@ -541,6 +541,7 @@ def test_postgresql_reads_a_readers_matches_in_one_index_scan(monkeypatch):
         cursor.execute("ANALYZE core_searchreader")
     monkeypatch.setattr(fulltext, "READER_PROBE", 1)
     monkeypatch.setattr(fulltext, "WALK_BUDGET", 1)  # the walk stops at once: the GIN path
+    monkeypatch.setattr(fulltext.PostgresEngine, "_kind_size", classmethod(lambda cls, cursor, kind: 4_000))
     monkeypatch.setattr(fulltext.PostgresEngine, "_readers_size", classmethod(lambda cls, cursor, keys: 10))
     scope = KindScope(kind="ticket", reader_keys=("o1",))
     with CaptureQueriesContext(connection) as queries:
@@ -556,6 +557,48 @@ def test_postgresql_reads_a_readers_matches_in_one_index_scan(monkeypatch):
     assert "core_searchdocument_ticket_vector_readers" in plan
     assert "BitmapAnd" not in plan
     assert re.search(r"Index Cond: \(\(search_vector @@ .*\) AND \(readers && ", plan), plan
+
+
+@pytest.mark.parametrize(
+    ("newest_dense", "statements"), [(False, 1), (True, 2)], ids=["even", "newest-dense"]
+)
+def test_postgresql_asks_the_gin_index_where_the_matches_should_be_first(
+    monkeypatch, newest_dense, statements
+):
+    # Through the GIN index, the newest matches below the probe are first looked for in a
+    # range of ids (twice as wide as the probe's density says they need); when the matches
+    # there are too few (older documents sparser than the newest), below it. Either way the
+    # newest ones, exactly, in order.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from opsdesk.core import fulltext
+    from opsdesk.core.fulltext import Document, Filters, KindScope
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's GIN path")
+
+    def holds(n: int) -> bool:
+        return n >= 2_900 or n % 5 == 0 if newest_dense else n % 5 == 0
+
+    engine().index(
+        Document(kind="zzrange", object_id=n, title="quokka" if holds(n) else "wombat", body="")
+        for n in range(3_000)
+    )
+    monkeypatch.setattr(fulltext, "WALK_PROBE", 100)
+    monkeypatch.setattr(fulltext, "WALK_BUDGET", 1)  # no walk beyond the probe: the GIN path
+    scope = KindScope(kind="zzrange")
+    with CaptureQueriesContext(connection) as queries:
+        assert engine().count(parse_query("quokka"), scope, Filters(), cap=300) == 301
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM core_searchdocument WHERE kind = 'zzrange'"
+            " AND search_vector @@ to_tsquery('english', 'quokka') ORDER BY id DESC LIMIT 301"
+        )
+        newest = [row[0] for row in cursor.fetchall()]
+    assert [doc_id for doc_id, _ in scope.counted.found] == newest
+    through_index = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT d.id, NULL")]
+    assert len(through_index) == statements
 
 
 @pytest.mark.parametrize(

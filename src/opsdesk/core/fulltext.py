@@ -63,6 +63,12 @@ INDEX_ROW_COST = 6
 # 63,000 rows for 34,000 matches (550 ms; 400 with room). 32 MB holds an exact bitmap of about
 # three million rows, and is taken only while that statement runs.
 GIN_WORK_MEM = "32MB"
+# The GIN index hands out all of a kind's matches (in the table's order), and each is read from
+# the table to be sorted by id for the newest few: 11,600 tickets read for the 935 newest of
+# '"please action"'. It is first asked for the ids where, by the density the probe measured,
+# GIN_RANGE times the matches wanted lie (a range of the primary key, which the planner ANDs
+# with the index's matches), and below that range only if it held too few.
+GIN_RANGE = 2
 # The same for a reader's own documents (a requester's tickets), walked through their reader
 # rows: each row walked is a lookup by id, as a match through the GIN index is.
 READER_PROBE = 1_000
@@ -667,29 +673,30 @@ class PostgresEngine(Engine):
         rank = f"ts_rank_cd(w.search_vector, {tsquery})" if ranked else "NULL"
         rank_params = q_params if ranked else []
 
-        def walk(source: _Source, rows: int, wanted: int) -> tuple[list[Candidate], int | None]:
-            """The first ``wanted`` matches of ``rows`` walked, and the last row's id when the
-            walk numbers its rows and found that many."""
+        def walk(source: _Source, rows: int, wanted: int) -> tuple[list[Candidate], int | None, int | None]:
+            """The first ``wanted`` matches of ``rows`` walked, and, when the walk numbers its
+            rows, the first row's id and the last's (when it found that many)."""
             cursor.execute(
                 f"SELECT w.id, {rank}, w.hit, w.n FROM"  # noqa: S608 - fixed SQL fragments; values are parameters
                 f" (SELECT d.id, d.search_vector, {source.number} AS n, {source.inscope} AND {hit} AS hit"
-                f" FROM {source.sql} OFFSET 0) AS w WHERE w.hit OR w.n = %s LIMIT %s",
-                [*rank_params, *source.inscope_params, *hit_params, *source.params, rows, wanted + 1],
+                f" FROM {source.sql} OFFSET 0) AS w WHERE w.hit OR w.n = 1 OR w.n = %s LIMIT %s",
+                [*rank_params, *source.inscope_params, *hit_params, *source.params, rows, wanted + 2],
             )
             walked = cursor.fetchall()
+            first = next((row[0] for row in walked if row[3] == 1), None)
             last = next((row[0] for row in walked if row[3] == rows), None)
-            return [(row[0], row[1]) for row in walked if row[2]][:wanted], last
+            return [(row[0], row[1]) for row in walked if row[2]][:wanted], first, last
 
         source = self._walk_source(keys, conditions, params, None, probe_rows)
-        found, oldest = walk(source, probe_rows, limit)
+        found, newest, oldest = walk(source, probe_rows, limit)
         if len(found) == limit:
             return found  # common words: enough before the probe's end, where it stopped
         if keys is None:
             cursor.execute(
-                f"SELECT COUNT(*), MIN(d.id) FROM (SELECT d.id FROM {source.sql}) AS d",  # noqa: S608 - fixed SQL fragments; values are parameters
+                f"SELECT COUNT(*), MIN(d.id), MAX(d.id) FROM (SELECT d.id FROM {source.sql}) AS d",  # noqa: S608 - fixed SQL fragments; values are parameters
                 source.params,
             )
-            probed, last = cursor.fetchone()
+            probed, last, newest = cursor.fetchone()
             oldest = last if probed == probe_rows else None
         if oldest is None:
             return found  # the whole scope was probed
@@ -700,9 +707,15 @@ class PostgresEngine(Engine):
             scope_size = self._kind_size(cursor, scope.kind)
         walk_rows = min(WALK_BUDGET, int(index_row_cost * density * scope_size))
         if density and wanted / density <= walk_rows:
-            more, _ = walk(self._walk_source(keys, conditions, params, oldest, walk_rows), walk_rows, wanted)
+            below = self._walk_source(keys, conditions, params, oldest, walk_rows)
+            more, _, _ = walk(below, walk_rows, wanted)
             if len(more) == wanted:
                 return found + more
+            density = (len(found) + len(more)) / (probe_rows + walk_rows)  # sparser than probed
+        # Where the matches wanted should lie, by the density and the ids the probe spanned.
+        bound = None
+        if density and newest is not None and newest > oldest:
+            bound = oldest - int(GIN_RANGE * wanted / density * (newest - oldest) / probe_rows)
         hit, hit_params = self._phrase_hit(cursor, query, scope.kind, hit, hit_params)
         if keys is not None:
             hit, hit_params = f"d.readers && %s::text[] AND {hit}", [list(keys), *hit_params]
@@ -715,12 +728,20 @@ class PostgresEngine(Engine):
                 [GIN_WORK_MEM],
             )
             # Not ranked here: the rank would be computed for every match before the sort.
-            cursor.execute(
-                f"SELECT d.id, NULL FROM core_searchdocument d WHERE {conditions} AND d.id < %s"  # noqa: S608 - fixed SQL fragments; values are parameters
-                f" AND {hit}{order} LIMIT %s",
-                [*params, oldest, *hit_params, wanted],
-            )
-            return found + cursor.fetchall()
+            # Sorted by id alone (one kind): the kind's text compared in each step of a sort of
+            # 11,500 matches ('event*') cost a third of the statement (28 -> 15 ms).
+            ranges = [(bound, oldest), (None, bound)] if bound is not None and bound > 0 else [(None, oldest)]
+            for low, high in ranges:
+                low_sql, low_params = (" AND d.id >= %s", [low]) if low is not None else ("", [])
+                cursor.execute(
+                    f"SELECT d.id, NULL FROM core_searchdocument d WHERE {conditions} AND d.id < %s{low_sql}"  # noqa: S608 - fixed SQL fragments; values are parameters
+                    f" AND {hit} ORDER BY d.id DESC LIMIT %s",
+                    [*params, high, *low_params, *hit_params, limit - len(found)],
+                )
+                found += cursor.fetchall()
+                if len(found) == limit:
+                    break
+            return found
 
     @staticmethod
     def _walk_source(
