@@ -560,15 +560,17 @@ def test_postgresql_reads_a_readers_matches_in_one_index_scan(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    ("newest_dense", "statements"), [(False, 1), (True, 2)], ids=["even", "newest-dense"]
+    ("newest_dense", "kind_size", "statements"),
+    [(False, 3_000, 1), (True, 3_000, 2), (True, 700, 1)],
+    ids=["even", "newest-dense", "range-most-of-the-kind"],
 )
 def test_postgresql_asks_the_gin_index_where_the_matches_should_be_first(
-    monkeypatch, newest_dense, statements
+    monkeypatch, newest_dense, kind_size, statements
 ):
     # Through the GIN index, the newest matches below the probe are first looked for in a
     # range of ids (twice as wide as the probe's density says they need); when the matches
-    # there are too few (older documents sparser than the newest), below it. Either way the
-    # newest ones, exactly, in order.
+    # there are too few (older documents sparser than the newest), below it; and with no range
+    # when it would be half the kind or more. Either way the newest ones, exactly, in order.
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -587,6 +589,9 @@ def test_postgresql_asks_the_gin_index_where_the_matches_should_be_first(
     )
     monkeypatch.setattr(fulltext, "WALK_PROBE", 100)
     monkeypatch.setattr(fulltext, "WALK_BUDGET", 1)  # no walk beyond the probe: the GIN path
+    monkeypatch.setattr(
+        fulltext.PostgresEngine, "_kind_size", classmethod(lambda cls, cursor, kind: kind_size)
+    )
     scope = KindScope(kind="zzrange")
     with CaptureQueriesContext(connection) as queries:
         assert engine().count(parse_query("quokka"), scope, Filters(), cap=300) == 301
