@@ -559,6 +559,29 @@ def test_postgresql_reads_a_readers_matches_in_one_index_scan(monkeypatch):
     assert re.search(r"Index Cond: \(\(search_vector @@ .*\) AND \(readers && ", plan), plan
 
 
+def test_postgresql_a_kind_only_counted_to_100_probes_505_documents():
+    # A tab not shown counts to 100: the density of its words is measured on its newest 505
+    # documents (five per match wanted), not WALK_PROBE's 5,000, before the GIN index is asked;
+    # a kind shown, counted to 1,000, on 5,000. The probe is the statement's limit of rows.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from opsdesk.core.fulltext import Document, Filters, KindScope
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's probe")
+    engine().index(
+        Document(kind="zzcount", object_id=n, title="quokka" if n % 1_000 == 0 else "wombat", body="")
+        for n in range(6_000)
+    )
+    for cap, rows in ((100, 505), (1_000, 5_000)):
+        with CaptureQueriesContext(connection) as queries:
+            count = engine().count(parse_query("quokka"), KindScope(kind="zzcount"), Filters(), cap=cap)
+        assert count == 6
+        probe = next(q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT w.id"))
+        assert f"ORDER BY d.kind DESC, d.id DESC LIMIT {rows} OFFSET 0" in probe
+
+
 @pytest.mark.parametrize(
     ("newest_dense", "kind_size", "statements"),
     [(False, 3_000, 1), (True, 3_000, 2), (True, 700, 1)],
