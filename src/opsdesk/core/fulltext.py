@@ -674,8 +674,8 @@ class PostgresEngine(Engine):
         # move it into the scan, and read every match of a common word through the GIN index
         # (a requester's article search: 190 ms for 'information', where the walk takes 10).
         # The rank is computed above it, for the matches only. A walk of reader rows numbers
-        # them (w.n), and its last row comes out too, match or not: where the walk ended,
-        # without a second statement to find it (30 ms for 1,000 reader rows). A walk of the
+        # them (w.n), and its first and last rows come out too, match or not: the ids it spanned,
+        # without a second statement to find them (30 ms for 1,000 reader rows). A walk of the
         # kind is not numbered (row_number() costs 0.6 µs a row, a window keeps each vector).
         rank = f"ts_rank_cd(w.search_vector, {tsquery})" if ranked else "NULL"
         rank_params = q_params if ranked else []
