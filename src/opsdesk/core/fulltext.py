@@ -721,9 +721,12 @@ class PostgresEngine(Engine):
             density = (len(found) + len(more)) / (probe_rows + walk_rows)  # sparser than probed
         # Where the matches wanted should lie, by the density and the ids the probe spanned;
         # not when that is most of the scope anyway (the range's bitmap costs by its size).
-        bound, range_rows = None, GIN_RANGE * wanted / density if density else None
-        if range_rows and range_rows * 2 <= scope_size and newest is not None and newest > oldest:
-            bound = oldest - int(range_rows * (newest - oldest) / probe_rows)
+        ranges = [(None, oldest)]
+        if density and newest is not None and newest > oldest:
+            range_rows = GIN_RANGE * wanted / density
+            low = oldest - int(range_rows * (newest - oldest) / probe_rows)
+            if range_rows * 2 <= scope_size and low > 0:
+                ranges = [(low, oldest), (None, low)]
         hit, hit_params = self._phrase_hit(cursor, query, scope.kind, hit, hit_params)
         if keys is not None:
             hit, hit_params = f"d.readers && %s::text[] AND {hit}", [list(keys), *hit_params]
@@ -738,7 +741,6 @@ class PostgresEngine(Engine):
             # Not ranked here: the rank would be computed for every match before the sort.
             # Sorted by id alone (one kind): the kind's text compared in each step of a sort of
             # 11,500 matches ('event*') cost a third of the statement (28 -> 15 ms).
-            ranges = [(bound, oldest), (None, bound)] if bound is not None and bound > 0 else [(None, oldest)]
             for low, high in ranges:
                 low_sql, low_params = (" AND d.id >= %s", [low]) if low is not None else ("", [])
                 cursor.execute(
