@@ -583,17 +583,18 @@ def test_postgresql_a_kind_only_counted_to_100_probes_505_documents():
 
 
 @pytest.mark.parametrize(
-    ("newest_dense", "kind_size", "statements"),
-    [(False, 3_000, 1), (True, 3_000, 2), (True, 700, 1)],
-    ids=["even", "newest-dense", "range-most-of-the-kind"],
+    ("newest_dense", "kind_size", "ids_per_match", "statements"),
+    [(False, 3_000, 40, 1), (True, 3_000, 40, 2), (True, 700, 40, 1), (True, 3_000, 0.01, 1)],
+    ids=["even", "newest-dense", "range-most-of-the-kind", "range-costs-more-than-it-spares"],
 )
 def test_postgresql_asks_the_gin_index_where_the_matches_should_be_first(
-    monkeypatch, newest_dense, kind_size, statements
+    monkeypatch, newest_dense, kind_size, ids_per_match, statements
 ):
     # Through the GIN index, the newest matches below the probe are first looked for in a
     # range of ids (twice as wide as the probe's density says they need); when the matches
     # there are too few (older documents sparser than the newest), below it; and with no range
-    # when it would be half the kind or more. Either way the newest ones, exactly, in order.
+    # when it would be half the kind or more, or its ids would cost more than the matches it
+    # spares reading. Either way the newest ones, exactly, in order.
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -612,6 +613,7 @@ def test_postgresql_asks_the_gin_index_where_the_matches_should_be_first(
     )
     monkeypatch.setattr(fulltext, "WALK_PROBE", 100)
     monkeypatch.setattr(fulltext, "WALK_BUDGET", 1)  # no walk beyond the probe: the GIN path
+    monkeypatch.setattr(fulltext, "RANGE_IDS_PER_MATCH", ids_per_match)
     monkeypatch.setattr(
         fulltext.PostgresEngine, "_kind_size", classmethod(lambda cls, cursor, kind: kind_size)
     )
@@ -627,6 +629,76 @@ def test_postgresql_asks_the_gin_index_where_the_matches_should_be_first(
     assert [doc_id for doc_id, _ in scope.counted.found] == newest
     through_index = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT d.id, NULL")]
     assert len(through_index) == statements
+    assert ("d.id >= " in through_index[0]) == (statements == 2)
+
+
+def _kind_documents(kind: str, holds) -> dict[int, int]:
+    """3,000 documents of ``kind``, "quokka" in those ``holds(n)`` says; their ids by n."""
+    from django.db import connection
+
+    from opsdesk.core.fulltext import Document
+
+    engine().index(
+        Document(kind=kind, object_id=n, title="quokka" if holds(n) else "wombat", body="")
+        for n in range(3_000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT object_id, id FROM core_searchdocument WHERE kind = %s", [kind])
+        return dict(cursor.fetchall())
+
+
+def test_postgresql_keeps_the_matches_of_a_walk_that_fell_short(monkeypatch):
+    # The newest hundred all match, the older ones one in fifty: the probe says the walk will
+    # fill the window within its budget, it does not, and the GIN index is asked for the rest
+    # below the walk's last match, not for the walked matches again. All of them, in order.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from opsdesk.core import fulltext
+    from opsdesk.core.fulltext import Filters, KindScope
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's walk")
+    ids = _kind_documents("zzshort", lambda n: n >= 2_900 or n % 50 == 0)
+    monkeypatch.setattr(fulltext, "WALK_PROBE", 100)
+    monkeypatch.setattr(fulltext, "WALK_BUDGET", 500)
+    monkeypatch.setattr(fulltext.PostgresEngine, "_kind_size", classmethod(lambda cls, cursor, kind: 3_000))
+    scope = KindScope(kind="zzshort")
+    with CaptureQueriesContext(connection) as queries:
+        assert engine().count(parse_query("quokka"), scope, Filters(), cap=300) == 158
+    newest = sorted((ids[n] for n in ids if n >= 2_900 or n % 50 == 0), reverse=True)
+    assert [doc_id for doc_id, _ in scope.counted.found] == newest
+    walks = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT w.id")]
+    through_index = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT d.id, NULL")]
+    assert len(walks) == 2  # the probe, then 500 more rows (2,400 to 2,899: ten matches)
+    assert f"d.id < {ids[2_400]}" in through_index[0]
+
+
+def test_postgresql_counts_a_kind_only_counted_through_any_of_its_matches(monkeypatch):
+    # A tab not shown needs how many match (up to its cap), not the newest: after the probe,
+    # any matches through the GIN index, unsorted, and no statement for where the probe ended.
+    # What it found is kept for a search that follows only when it is every match.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from opsdesk.core import fulltext
+    from opsdesk.core.fulltext import Filters, KindScope
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's GIN path")
+    _kind_documents("zzcounted", lambda n: n % 50 == 0)
+    monkeypatch.setattr(fulltext.PostgresEngine, "_kind_size", classmethod(lambda cls, cursor, kind: 3_000))
+    for cap, count, kept in ((100, 60, 60), (30, 31, 0)):
+        scope = KindScope(kind="zzcounted")
+        with CaptureQueriesContext(connection) as queries:
+            assert engine().count(parse_query("quokka"), scope, Filters(), cap=cap, ranked=False) == count
+        statements = [q["sql"] for q in queries.captured_queries]
+        through_index = [sql for sql in statements if sql.startswith("SELECT d.id, NULL")]
+        assert len(through_index) == 1
+        assert "ORDER BY" not in through_index[0]
+        assert not any(sql.startswith("SELECT COUNT") for sql in statements)
+        assert len(scope.counted.found) == kept
+        assert scope.counted.complete == (count <= cap)
 
 
 @pytest.mark.parametrize(

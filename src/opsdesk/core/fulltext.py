@@ -16,6 +16,7 @@ contain a word of an internal note.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
@@ -75,6 +76,10 @@ GIN_WORK_MEM = "32MB"
 # is half the scope or more: its bitmap then costs more than it saves (the articles' searches,
 # 100,000 of them, took 3-6 ms more).
 GIN_RANGE = 2
+# The range's bitmap costs by its ids (0.04 µs each, all kinds), a match read from the table
+# about forty times that: a range of 207,000 ids cost 8 ms and spared 7 ms of reads ('link
+# locations' over a million tickets); an organisation's 1/20 of the tickets was slower with one.
+RANGE_IDS_PER_MATCH = 40
 # The same for a reader's own documents (a requester's tickets), walked through their reader
 # rows: each row walked is a lookup by id, as a match through the GIN index is.
 READER_PROBE = 1_000
@@ -394,12 +399,16 @@ class Engine(ABC):
         """How many objects of one kind match for this reader; at most ``cap + 1`` are counted.
         The matches found, the newest, are kept on the scope: a search that follows with the
         same query and filters ranks those instead of looking for them again. ``ranked=False``
-        when no search follows (a kind only counted): the engine may then skip ranking them."""
+        when no search follows (a kind only counted): the engine may then skip ranking them,
+        and count any of the matches rather than the newest."""
         if not query:
             return 0
         with connection.cursor() as cursor:
             found = self._newest_matches(cursor, query, scope, filters, limit=cap + 1, ranked=ranked)
-        scope.counted = Counted(query=query, filters=filters, found=tuple(found), complete=len(found) <= cap)
+        complete = len(found) <= cap
+        # Unranked, the engine may have counted any of the matches: kept only when they are all.
+        kept = found if ranked or complete else []
+        scope.counted = Counted(query=query, filters=filters, found=tuple(kept), complete=complete)
         return len(found)
 
     def kinds_present(self, kinds: Sequence[str]) -> set[str]:
@@ -436,7 +445,8 @@ class Engine(ABC):
         self, cursor, query, scope, filters, *, limit: int, ranked: bool = True
     ) -> list[Candidate]:
         """The scope's newest ``limit`` matches within the filters (ranked, when ``ranked``, if
-        the engine ranks them on the way)."""
+        the engine ranks them on the way). Not ``ranked``, for a kind only counted: any
+        ``limit`` of them will do (all of them when there are no more)."""
 
     @abstractmethod
     def _rank(
@@ -698,6 +708,19 @@ class PostgresEngine(Engine):
         found, newest, oldest = walk(source, probe_rows, limit)
         if len(found) == limit:
             return found  # common words: enough before the probe's end, where it stopped
+        if keys is not None and oldest is None:
+            return found  # the reader's whole scope was probed
+        gin = functools.partial(
+            self._through_gin, cursor, query, scope.kind, keys, conditions, params, hit, hit_params
+        )
+        if scope_size is None:
+            scope_size = self._kind_size(cursor, scope.kind)
+        if not ranked and scope_size > probe_rows:
+            # A kind only counted wants how many match, up to the limit, not the newest: any
+            # ``limit`` of them, unsorted, stop the GIN path's reads of the table there (the
+            # articles' tab of a ticket search: 101 rows read, not the 3,000 matches of a word
+            # for the newest 101; nor the probe's end looked for).
+            return gin([(None, None)], limit, ordered=False)
         if keys is None:
             cursor.execute(
                 f"SELECT COUNT(*), MIN(d.id), MAX(d.id) FROM (SELECT d.id FROM {source.sql}) AS d",  # noqa: S608 - fixed SQL fragments; values are parameters
@@ -705,31 +728,62 @@ class PostgresEngine(Engine):
             )
             probed, last, newest = cursor.fetchone()
             oldest = last if probed == probe_rows else None
-        if oldest is None:
-            return found  # the whole scope was probed
+            if oldest is None:
+                return found  # the whole scope was probed
+        # How far apart, in ids, the scope's rows lie (the probe's span): where the GIN
+        # path's range of ids begins.
+        ids_per_row = (newest - oldest) / probe_rows if newest is not None and newest > oldest else None
         wanted = limit - len(found)
         density = len(found) / probe_rows
         # Walk no further than where the GIN index would have found the scope's matches.
-        if scope_size is None:
-            scope_size = self._kind_size(cursor, scope.kind)
         walk_rows = min(WALK_BUDGET, int(index_row_cost * density * scope_size))
         if density and wanted / density <= walk_rows:
             below = self._walk_source(keys, conditions, params, oldest, walk_rows)
-            more, _, _ = walk(below, walk_rows, wanted)
-            if len(more) == wanted:
-                return found + more
-            density = (len(found) + len(more)) / (probe_rows + walk_rows)  # sparser than probed
-        # Where the matches wanted should lie, by the density and the ids the probe spanned;
-        # not when that is most of the scope anyway (the range's bitmap costs by its size).
-        ranges = [(None, oldest)]
-        if density and newest is not None and newest > oldest:
+            more, _, last = walk(below, walk_rows, wanted)
+            found += more
+            if len(more) == wanted or (keys is not None and last is None):
+                return found  # enough, or the reader's whole scope walked
+            # Sparser than probed. The matches walked are kept: none lies between the last of
+            # them and where the walk stopped, so the GIN path looks below that last one.
+            # (Thrown away, they were found again: 'visib', 41 ms walked, then 15 through GIN.)
+            density = len(found) / (probe_rows + walk_rows)
+            wanted = limit - len(found)
+            oldest = more[-1][0] if more else oldest
+        # Where the matches wanted should lie, by the density and the probe's span: a range of
+        # ids the planner ANDs with the GIN index's matches, then below it if it held too few.
+        # Only when the matches it spares reading from the table outweigh its ids (a bitmap of
+        # the primary key: RANGE_IDS_PER_MATCH ids cost one match read), and when it is less
+        # than half the scope.
+        ranges: list[tuple[int | None, int | None]] = [(None, oldest)]
+        if density and ids_per_row:
             range_rows = GIN_RANGE * wanted / density
-            low = oldest - int(range_rows * (newest - oldest) / probe_rows)
-            if range_rows * 2 <= scope_size and low > 0:
-                ranges = [(low, oldest), (None, low)]
-        hit, hit_params = self._phrase_hit(cursor, query, scope.kind, hit, hit_params)
+            span = int(range_rows * ids_per_row)
+            spared = density * scope_size - GIN_RANGE * wanted
+            if range_rows * 2 <= scope_size and span < oldest and spared * RANGE_IDS_PER_MATCH > span:
+                ranges = [(oldest - span, oldest), (None, oldest - span)]
+        return found + gin(ranges, wanted, ordered=True)
+
+    def _through_gin(
+        self,
+        cursor,
+        query: ParsedQuery,
+        kind: str,
+        keys: Sequence[str] | None,
+        conditions: str,
+        params: list,
+        hit: str,
+        hit_params: list,
+        ranges: list[tuple[int | None, int | None]],
+        limit: int,
+        *,
+        ordered: bool,
+    ) -> list[Candidate]:
+        """Up to ``limit`` matches of the scope through the GIN index, range by range ((low,
+        high): low <= id < high, either open): the newest of each when ``ordered``, else any."""
+        hit, hit_params = self._phrase_hit(cursor, query, kind, hit, hit_params)
         if keys is not None:
             hit, hit_params = f"d.readers && %s::text[] AND {hit}", [list(keys), *hit_params]
+        found: list[Candidate] = []
         with transaction.atomic(using=connection.alias):
             # Through the GIN index, which the planner may not walk (or scan) instead; with
             # room for an exact bitmap of a common prefix's matches (see GIN_WORK_MEM).
@@ -741,17 +795,22 @@ class PostgresEngine(Engine):
             # Not ranked here: the rank would be computed for every match before the sort.
             # Sorted by id alone (one kind): the kind's text compared in each step of a sort of
             # 11,500 matches ('event*') cost a third of the statement (28 -> 15 ms).
+            order = " ORDER BY d.id DESC" if ordered else ""
             for low, high in ranges:
-                low_sql, low_params = (" AND d.id >= %s", [low]) if low is not None else ("", [])
+                bounds, bound_params = "", []
+                if high is not None:
+                    bounds, bound_params = " AND d.id < %s", [high]
+                if low is not None:
+                    bounds, bound_params = f"{bounds} AND d.id >= %s", [*bound_params, low]
                 cursor.execute(
-                    f"SELECT d.id, NULL FROM core_searchdocument d WHERE {conditions} AND d.id < %s{low_sql}"  # noqa: S608 - fixed SQL fragments; values are parameters
-                    f" AND {hit} ORDER BY d.id DESC LIMIT %s",
-                    [*params, high, *low_params, *hit_params, limit - len(found)],
+                    f"SELECT d.id, NULL FROM core_searchdocument d WHERE {conditions}{bounds}"  # noqa: S608 - fixed SQL fragments; values are parameters
+                    f" AND {hit}{order} LIMIT %s",
+                    [*params, *bound_params, *hit_params, limit - len(found)],
                 )
                 found += cursor.fetchall()
                 if len(found) == limit:
                     break
-            return found
+        return found
 
     @staticmethod
     def _walk_source(
@@ -843,8 +902,9 @@ class PostgresEngine(Engine):
         if unranked:
             cursor.execute(
                 f"SELECT d.id, ts_rank_cd(d.search_vector, {tsquery})"  # noqa: S608 - fixed SQL fragments; values are parameters
-                " FROM core_searchdocument d WHERE d.id = ANY(%s)",
-                [*q_params, unranked],
+                " FROM core_searchdocument d WHERE d.id = ANY(%s::bigint[])",
+                # As one array literal: a list of 1,000 ids is quoted id by id (0.6 ms of Python).
+                [*q_params, "{" + ",".join(map(str, unranked)) + "}"],
             )
             ranks.update(cursor.fetchall())
         ranked = sorted(((rank, doc_id) for doc_id, rank in ranks.items() if rank is not None), reverse=True)
