@@ -964,3 +964,29 @@ def test_sqlite_indexes_prefixes_of_up_to_six_letters():
     with connection.cursor() as cursor:
         cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'core_searchdocument_fts'")
         assert "prefix='2 3 4 5 6'" in cursor.fetchone()[0]
+
+
+def test_postgresql_finds_where_a_probe_ended_from_the_index_alone():
+    # Migration core 0012: where a kind's probe ended (the ids of its newest documents in the
+    # reader's variant) is read from the (kind, id) index, which carries the variant's columns,
+    # not from the table row by row.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from opsdesk.core.fulltext import Filters, KindScope
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's probe")
+    _kind_documents("zzprobed", lambda n: n % 50 == 0)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE core_searchdocument")
+    for private in (False, True):  # a requester's variant; an agent's
+        with CaptureQueriesContext(connection) as queries:
+            scope = KindScope(kind="zzprobed", private=private)
+            engine().count(parse_query("quokka"), scope, Filters(), cap=1_000)
+        probe_end = next(q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT"))
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + probe_end)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "Index Only Scan Backward using core_searchdocument_kind_id_variant" in plan
