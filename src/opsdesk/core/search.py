@@ -401,17 +401,17 @@ def search_documents(
         return results
     if parsed.truncated:
         results.message = "Only the beginning of this long query was searched."
-    scopes: list[tuple[SearchTarget, KindScope]] = []
-    for target in _targets.values():
-        if kinds and not count_other_kinds and target.kind not in kinds:
-            continue
-        scope = _scope(user, target)
-        if scope is not None:
-            scopes.append((target, scope))
     filters = Filters(statuses=tuple(statuses), service_id=service_id, since=since, until=until)
     eng = engine()
-    present = eng.kinds_present([t.kind for t, _ in scopes])
-    scopes = [(t, s) for t, s in scopes if t.kind in present]
+    targets = [t for t in _targets.values() if count_other_kinds or not kinds or t.kind in kinds]
+    # The kinds with documents first: a reader's scope of a kind with none is never asked for
+    # (each is a permission rule evaluated, some a subquery compiled: 9 kinds for 2 present).
+    present = eng.kinds_present([t.kind for t in targets])
+    scopes: list[tuple[SearchTarget, KindScope]] = []
+    for target in targets:
+        scope = _scope(user, target) if target.kind in present else None
+        if scope is not None:
+            scopes.append((target, scope))
     for target, scope in scopes:
         # First: the search may reuse what it found (and need not rank a kind only counted).
         shown = not kinds or target.kind in kinds
