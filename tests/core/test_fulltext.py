@@ -990,3 +990,50 @@ def test_postgresql_finds_where_a_probe_ended_from_the_index_alone():
             cursor.execute("EXPLAIN " + probe_end)
             plan = "\n".join(row[0] for row in cursor.fetchall())
         assert "Index Only Scan Backward using core_searchdocument_kind_id_variant" in plan
+
+
+@pytest.mark.django_db(transaction=True)  # committed: FTS5 saves its totals (the average row)
+def test_sqlite_ranks_a_few_candidates_of_one_term_in_bm25s_order(monkeypatch):
+    # A one-term query's few candidates, far apart (as a requester's tickets are among a
+    # million), are each looked up and ranked from FTS5's counts, not walked and ranked by
+    # bm25 (whose IDF reads every document holding the term): the same order as bm25's, ties
+    # newest first, for a word, a prefix and a phrase. (These 80 are neighbours: any spread
+    # will do here.)
+    import random
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from opsdesk.core import fulltext
+    from opsdesk.core.fulltext import Document, Filters, KindScope
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's bm25")
+    monkeypatch.setattr(fulltext, "LOOKUP_SPAN", 0)
+    rng = random.Random(5)
+    words = ["printer", "printing", "paper", "jam", "tray", "toner", "office", "floor", "driver"]
+    engine().index(
+        Document(
+            kind="zzbm25",
+            object_id=n,
+            title=" ".join(rng.choices(words, k=rng.randint(1, 5))),
+            body=" ".join(rng.choices(words, k=rng.randint(0, 60))),
+        )
+        for n in range(80)
+    )
+    for text in ("printer", "print", '"paper jam"'):
+        query = parse_query(text)
+        with CaptureQueriesContext(connection) as queries:
+            matches = engine().search(query, [KindScope(kind="zzbm25")], Filters(), limit=50)
+        assert not any("bm25(" in q["sql"] for q in queries.captured_queries)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT d.object_id FROM core_searchdocument_fts f"
+                " CROSS JOIN core_searchdocument d ON d.id = f.rowid"
+                " WHERE core_searchdocument_fts MATCH %s AND d.kind = 'zzbm25'"
+                f" ORDER BY {fulltext.SQLiteEngine.RANK}, f.rowid DESC LIMIT 50",
+                [fulltext.SQLiteEngine.match_expression(query)],
+            )
+            by_bm25 = [row[0] for row in cursor.fetchall()]
+        assert len(by_bm25) > 10
+        assert [m.object_id for m in matches] == by_bm25

@@ -84,6 +84,14 @@ RANGE_IDS_PER_MATCH = 40
 # rows: each row walked is a lookup by id, as a match through the GIN index is.
 READER_PROBE = 1_000
 READER_INDEX_ROW_COST = 2
+# SQLite (see SQLiteEngine._rank): ids LOOKUP_SPAN apart or more on average are each looked up
+# through the MATCH rather than every match between them walked; a one-term query's
+# candidates so spread, up to RANK_LOOKUPS of them, are then ranked from FTS5's counts, not by
+# its bm25; with FTS5's constants for that ranking.
+LOOKUP_SPAN = 10_000
+RANK_LOOKUPS = 100
+BM25_K1 = 1.2
+BM25_B = 0.75
 # The planner's estimates of a kind's and a reader's number of documents, and which indexes
 # there are, kept this long (at most ESTIMATES_KEPT of them, per process).
 ESTIMATE_SECONDS = 60.0
@@ -458,7 +466,8 @@ class Engine(ABC):
 class SQLiteEngine(Engine):
     vendor = "sqlite"
     # A title word weighs ten body words; the scope tokens (third column) weigh nothing.
-    RANK = "bm25(core_searchdocument_fts, 10.0, 1.0, 0.0)"
+    TITLE_WEIGHT = 10.0
+    RANK = f"bm25(core_searchdocument_fts, {TITLE_WEIGHT}, 1.0, 0.0)"
 
     @staticmethod
     def match_expression(query: ParsedQuery) -> str:
@@ -514,13 +523,13 @@ class SQLiteEngine(Engine):
         return [(row[0], None) for row in cursor.fetchall()]  # ranked by bm25 in _rank
 
     def _rank(self, cursor, query, found, *, limit, offset) -> list[Match]:
-        # bm25 for the candidates only, then highlights and snippets for the page only. The
-        # matches between the lowest and highest candidate are walked once (FTS5 seeks to the
-        # range); "+f.rowid" keeps FTS5 from looking each id up with the MATCH again (a prefix
-        # would be expanded per lookup).
+        # bm25 for the candidates only, then highlights and snippets for the page only.
         expression = self.match_expression(query)
 
         def walk(columns: str, ids: list[int], tail: str = "", *params: Any, join: str = "") -> list[tuple]:
+            # The matches between the lowest and highest id are walked once (FTS5 seeks to the
+            # range); "+f.rowid" keeps FTS5 from looking each id up with the MATCH again (each
+            # lookup works out bm25's IDF anew).
             cursor.execute(
                 f"SELECT {columns} FROM core_searchdocument_fts f{join}"  # noqa: S608 - fixed SQL fragments; values are parameters
                 " WHERE core_searchdocument_fts MATCH %s AND f.rowid BETWEEN %s AND %s AND +f.rowid IN ("
@@ -530,24 +539,75 @@ class SQLiteEngine(Engine):
             )
             return cursor.fetchall()
 
-        # No join while ranking: a document row read per candidate cost more than bm25 itself.
-        ranked = f"f.rowid, {self.RANK} AS score"
+        def look_up(columns: str, ids: list[int], join: str = "") -> list[tuple]:
+            # Each id looked up through the MATCH (FTS5 seeks each term to it, 60 µs): few ids
+            # spread over the index (a requester's tickets over a million) cost less so than
+            # every match between them walked (a common word's thousands: 10-40 ms); ids close
+            # together (the newest articles), more.
+            cursor.execute(
+                f"SELECT {columns} FROM core_searchdocument_fts f{join}"  # noqa: S608 - fixed SQL fragments; values are parameters
+                " WHERE core_searchdocument_fts MATCH %s AND f.rowid IN ("
+                + ", ".join(["%s"] * len(ids))
+                + ")",
+                [expression, *ids],
+            )
+            return cursor.fetchall()
+
+        def spread(ids: list[int]) -> bool:
+            return max(ids) - min(ids) >= LOOKUP_SPAN * len(ids)
+
         ids = [doc_id for doc_id, _ in found]
-        page = walk(ranked, ids, " ORDER BY score, f.rowid DESC LIMIT %s OFFSET %s", limit, offset)
+        scored = None
+        if len(query.terms) == 1 and len(ids) <= RANK_LOOKUPS and spread(ids):
+            scored = self._rank_one_term(cursor, look_up, ids)
+        if scored is not None:
+            page = scored[offset : offset + limit]
+        else:
+            # No join while ranking: a document row read per candidate cost more than bm25.
+            ranked = f"f.rowid, {self.RANK} AS score"
+            page = walk(ranked, ids, " ORDER BY score, f.rowid DESC LIMIT %s OFFSET %s", limit, offset)
         if not page:
             return []
+        page_ids = [doc_id for doc_id, _ in page]
         details = {
             row[0]: row[1:]
-            for row in walk(
+            for row in (look_up if spread(page_ids) else walk)(
                 "f.rowid, d.kind, d.object_id, 0,"
                 f" highlight(core_searchdocument_fts, 0, '{MARK_START}', '{MARK_END}'),"
                 f" snippet(core_searchdocument_fts, 1, '{MARK_START}', '{MARK_END}', '…', {SNIPPET_WORDS}),"
                 " d.status, d.created_at",
-                [doc_id for doc_id, _ in page],
+                page_ids,
                 join=" CROSS JOIN core_searchdocument d ON d.id = f.rowid",
             )
         }
         return [_match_row(details[doc_id], rank=-score) for doc_id, score in page if doc_id in details]
+
+    def _rank_one_term(self, cursor, look_up, ids: list[int]) -> list[tuple[int, float]] | None:
+        """bm25 of a one-term query's candidates, best first (as ``RANK`` orders them), from
+        what FTS5 keeps: the term's instances in each column (the highlights), the row's tokens
+        (its docsize) and the average row's (the index's totals; None, for bm25 itself, while
+        an uncommitted index has none saved). FTS5's bm25 is the term's IDF times this; the
+        IDF, which FTS5 works out by reading every document holding the term (300,000 for
+        "ad"), is the same for each candidate and changes no order. Ranks compare within one
+        search, as bm25's do."""
+        cursor.execute("SELECT block FROM core_searchdocument_fts_data WHERE id = 1")
+        saved = cursor.fetchone()
+        documents, *tokens = _varints(saved[0]) if saved else (0,)
+        if not documents:
+            return None
+        average = sum(tokens) / documents
+        scored = []
+        for doc_id, title, body, size in look_up(
+            f"f.rowid, highlight(core_searchdocument_fts, 0, '{MARK_START}', ''),"
+            f" highlight(core_searchdocument_fts, 1, '{MARK_START}', ''), z.sz",
+            ids,
+            join=" CROSS JOIN core_searchdocument_fts_docsize z ON z.id = f.rowid",
+        ):
+            freq = self.TITLE_WEIGHT * (title or "").count(MARK_START) + (body or "").count(MARK_START)
+            length = BM25_K1 * (1 - BM25_B + BM25_B * sum(_varints(size)) / average)
+            scored.append((-freq * (BM25_K1 + 1) / (freq + length), -doc_id))
+        scored.sort()
+        return [(-neg_id, score) for score, neg_id in scored]
 
     def optimize(self) -> None:
         # One b-tree per term instead of the segments incremental writes leave behind.
@@ -1036,6 +1096,22 @@ def _match_row(row: Sequence[Any], *, rank: float) -> Match:
         status=status,
         created_at=created_at,
     )
+
+
+def _varints(blob: bytes) -> list[int]:
+    """The integers of an FTS5 record (SQLite's varints: seven bits a byte, high bit set on all
+    but the last; a ninth byte gives all eight)."""
+    values, value, length = [], 0, 0
+    for byte in blob:
+        length += 1
+        if length == 9:
+            value, more = (value << 8) | byte, False
+        else:
+            value, more = (value << 7) | (byte & 0x7F), bool(byte & 0x80)
+        if not more:
+            values.append(value)
+            value, length = 0, 0
+    return values
 
 
 def _parse_dt(value: str) -> datetime | None:
