@@ -1021,7 +1021,7 @@ def test_sqlite_ranks_a_few_candidates_of_one_term_in_bm25s_order(monkeypatch):
         )
         for n in range(80)
     )
-    for text in ("printer", "print", '"paper jam"'):
+    for text in ("toner", "print", '"paper jam"'):
         query = parse_query(text)
         with CaptureQueriesContext(connection) as queries:
             matches = engine().search(query, [KindScope(kind="zzbm25")], Filters(), limit=50)
@@ -1037,3 +1037,9 @@ def test_sqlite_ranks_a_few_candidates_of_one_term_in_bm25s_order(monkeypatch):
             by_bm25 = [row[0] for row in cursor.fetchall()]
         assert len(by_bm25) > 10
         assert [m.object_id for m in matches] == by_bm25
+    # A prefix longer than the index's prefixes ("printer", 7 letters; a word typed last is a
+    # prefix) would be expanded for each lookup: walked.
+    with CaptureQueriesContext(connection) as queries:
+        assert engine().search(parse_query("printer"), [KindScope(kind="zzbm25")], Filters(), limit=50)
+    assert any("bm25(" in q["sql"] for q in queries.captured_queries)
+    assert not any("f.rowid IN" in q["sql"] and "BETWEEN" not in q["sql"] for q in queries.captured_queries)

@@ -90,6 +90,7 @@ READER_INDEX_ROW_COST = 2
 # its bm25; with FTS5's constants for that ranking.
 LOOKUP_SPAN = 10_000
 RANK_LOOKUPS = 100
+PREFIXES_INDEXED = range(2, 7)  # the FTS5 index's prefix lengths (migration core 0008)
 BM25_K1 = 1.2
 BM25_B = 0.75
 # The planner's estimates of a kind's and a reader's number of documents, and which indexes
@@ -553,8 +554,12 @@ class SQLiteEngine(Engine):
             )
             return cursor.fetchall()
 
+        # A prefix with no index of its length is expanded (every word it begins merged) for
+        # each lookup: 5 ms a lookup for "accounts*".
+        expands = any(t.prefix and len(t.words[0]) not in PREFIXES_INDEXED for t in query.terms)
+
         def spread(ids: list[int]) -> bool:
-            return max(ids) - min(ids) >= LOOKUP_SPAN * len(ids)
+            return not expands and max(ids) - min(ids) >= LOOKUP_SPAN * len(ids)
 
         ids = [doc_id for doc_id, _ in found]
         scored = None
