@@ -5,6 +5,7 @@ matches), saves it, and an agent works the fulfilment queue with the keyboard (j
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from opsdesk.accounts.choices import Role
 from opsdesk.catalog.choices import TaskState
@@ -31,7 +32,9 @@ def test_a_manager_builds_a_form_with_a_conditional_field(page, live_server):
     page.get_by_role("button", name="Add a field").click()
     page.get_by_label("Label of field 1").fill("Model")
     page.get_by_label("Label of field 1").press("Tab")
-    page.wait_for_function("document.querySelector('[data-row=\"0\"][data-prop=\"key\"]').value === 'model'")
+    # A locator's wait, not a predicate: Playwright polls a string predicate with eval, which
+    # the page's CSP refuses (the test failed whenever the key wasn't there at the first look).
+    expect(page.locator('[data-row="0"][data-prop="key"]')).to_have_value("model")
     page.get_by_label("Type of Model").select_option("choice")
     page.get_by_label("Choices of Model, one per line").fill("Standard 14-inch\nPerformance 16-inch")
     page.get_by_label("Choices of Model, one per line").press("Tab")
