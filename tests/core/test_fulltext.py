@@ -966,6 +966,56 @@ def test_sqlite_indexes_prefixes_of_up_to_six_letters():
         assert "prefix='2 3 4 5 6'" in cursor.fetchone()[0]
 
 
+def test_sqlite_scope_tokens_join_kind_visibility_and_reader():
+    # Migration core 0013: one token per visibility a document is read in, and one per reader
+    # key and visibility, so a search asks FTS5 for one token, not for the kind's, the
+    # visibility's and the reader's ANDed (a million entries each advanced to every match).
+    from django.db import connection
+
+    from opsdesk.core.fulltext import Document, Filters, KindScope
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's scope tokens")
+    engine().index(
+        [
+            Document(kind="ticket", object_id=1, title="quokka", body="", readers=("u1", "o2")),
+            Document(kind="ticket", object_id=2, title="quokka", body="", private_body="", readers=("u1",)),
+        ]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT object_id, private, search_scope FROM core_searchdocument ORDER BY 1, 2")
+        tokens = {(object_id, bool(private)): set(scope.split()) for object_id, private, scope in cursor}
+    assert tokens == {
+        (1, False): {
+            "zkticket0p",
+            "zrticket0pu1",
+            "zrticket0po2",
+            "zkticket0x",
+            "zrticket0xu1",
+            "zrticket0xo2",
+        },
+        (2, False): {"zkticket0p", "zrticket0pu1"},
+        (2, True): {"zkticket0x", "zrticket0xu1"},
+    }
+    expression = engine().scoped_expression(
+        parse_query("quokka"), KindScope(kind="ticket", reader_keys=("u1", "o2"))
+    )
+    assert expression.startswith('{search_scope}: ("zrticket0pu1" OR "zrticket0po2") AND ')
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, object_id, private FROM core_searchdocument")
+        variants = {doc_id: (object_id, bool(private)) for doc_id, object_id, private in cursor}
+
+        def found(private, keys):
+            scope = KindScope("ticket", private=private, reader_keys=keys)
+            matches = engine()._newest_matches(cursor, parse_query("quokka"), scope, Filters(), limit=10)
+            return {variants[doc_id] for doc_id, _ in matches}
+
+        # A requester reads the public variants; an agent the private ones, or the only one.
+        assert found(False, None) == found(False, ("u1",)) == {(1, False), (2, False)}
+        assert found(True, None) == found(True, ("u1",)) == {(1, False), (2, True)}
+        assert found(False, ("o2",)) == found(True, ("o2",)) == {(1, False)}
+
+
 def test_postgresql_finds_where_a_probe_ended_from_the_index_alone():
     # Migration core 0012: where a kind's probe ended (the ids of its newest documents in the
     # reader's variant) is read from the (kind, id) index, which carries the variant's columns,

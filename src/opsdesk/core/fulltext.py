@@ -487,17 +487,20 @@ class SQLiteEngine(Engine):
 
     @classmethod
     def scoped_expression(cls, query: ParsedQuery, scope: KindScope) -> str:
-        """The user's words, and the scope's kind, visibility and reader tokens (migrations
-        core 0004, 0005): FTS5 then hands out only documents of that kind and variant that
-        the reader may read, however many matches others hold. Never ranked: bm25 would first
-        count every document of the kind."""
-        visibility = "zvprivate" if scope.private else "zvpublic"
-        tokens = f'"zk{scope.kind}" AND "{visibility}"'
-        if scope.reader_keys is not None:
+        """The user's words, and the scope's token of kind and visibility, or its reader's
+        tokens of kind, visibility and key (migration core 0013): FTS5 then hands out only
+        documents of that kind and variant that the reader may read, however many matches
+        others hold. One token rather than three ANDed: FTS5 advanced the kind's and the
+        visibility's doclists (a million entries each) to every document of the reader's.
+        Never ranked: bm25 would first count every document of the kind."""
+        kind = f"{scope.kind}0{'x' if scope.private else 'p'}"
+        if scope.reader_keys is None:
+            tokens = f'"zk{kind}"'
+        else:
             # Keys are letters and digits (Document, KindScope): nothing in them is syntax.
             if not scope.reader_keys or not all(READER_KEY.fullmatch(key) for key in scope.reader_keys):
                 raise ValueError(f"Reader keys are lowercase letters and digits: {scope.reader_keys!r}")
-            tokens += " AND (" + " OR ".join(f'"zr{key}"' for key in scope.reader_keys) + ")"
+            tokens = " OR ".join(f'"zr{kind}{key}"' for key in scope.reader_keys)
         return f"{{search_scope}}: ({tokens}) AND {cls.match_expression(query)}"
 
     def _newest_matches(
