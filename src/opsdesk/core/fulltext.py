@@ -101,6 +101,7 @@ _estimates: dict[tuple, tuple[float, Any]] = {}
 
 # Private-use characters mark highlights inside the engine's output; they are removed from the
 # indexed text, so they can only come from the engine.
+FTS_TABLE = "core_searchdocument_fts"  # SQLite: the FTS5 index of every kind
 MARK_START = "\ue000"
 MARK_END = "\ue001"
 _MARKERS = re.compile(f"[{MARK_START}{MARK_END}]")
@@ -391,8 +392,8 @@ class Engine(ABC):
         if not query or not scopes:
             return []
         with connection.cursor() as cursor:
-            found = [c for scope in scopes for c in self._candidates(cursor, query, scope, filters)]
-            if not found:
+            found = [(scope.kind, self._candidates(cursor, query, scope, filters)) for scope in scopes]
+            if not any(candidates for _, candidates in found):
                 return []
             return self._rank(cursor, query, found, limit=limit, offset=offset)
 
@@ -459,16 +460,17 @@ class Engine(ABC):
 
     @abstractmethod
     def _rank(
-        self, cursor, query: ParsedQuery, found: list[Candidate], *, limit: int, offset: int
+        self, cursor, query: ParsedQuery, found: list[tuple[str, list[Candidate]]], *, limit: int, offset: int
     ) -> list[Match]:
-        """One page of these documents, best first, with highlighted title and snippet."""
+        """One page of these documents (each kind's candidates), best first, with highlighted
+        title and snippet."""
 
 
 class SQLiteEngine(Engine):
     vendor = "sqlite"
     # A title word weighs ten body words; the scope tokens (third column) weigh nothing.
     TITLE_WEIGHT = 10.0
-    RANK = f"bm25(core_searchdocument_fts, {TITLE_WEIGHT}, 1.0, 0.0)"
+    RANK = f"bm25({FTS_TABLE}, {TITLE_WEIGHT}, 1.0, 0.0)"
 
     @staticmethod
     def match_expression(query: ParsedQuery) -> str:
@@ -503,6 +505,19 @@ class SQLiteEngine(Engine):
             tokens = " OR ".join(f'"zr{kind}{key}"' for key in scope.reader_keys)
         return f"{{search_scope}}: ({tokens}) AND {cls.match_expression(query)}"
 
+    @staticmethod
+    def _table(cursor, kind: str) -> str:
+        """The FTS5 index a kind is searched and ranked in: its own when it has one
+        (``core_searchdocument_fts_<kind>``, knowledge 0005 for articles), where bm25 reads its
+        terms' IDF from its own documents only; else the index of every kind."""
+        own = f"{FTS_TABLE}_{kind}"
+
+        def exists() -> bool:
+            cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", [own])
+            return cursor.fetchone() is not None
+
+        return own if _kept(("fts", own), exists) else FTS_TABLE
+
     def _newest_matches(
         self, cursor, query, scope, filters, *, limit: int, ranked: bool = True
     ) -> list[Candidate]:
@@ -511,6 +526,7 @@ class SQLiteEngine(Engine):
         # collected once as document ids and each match checked against them in memory;
         # filters need the document itself (CROSS JOIN: FTS5 drives, or SQLite would run the
         # MATCH once per document instead).
+        table = self._table(cursor, scope.kind)
         where = _scope_where(scope, filters)
         join, condition, params = "", "", []
         if scope.ids is not None:
@@ -520,96 +536,129 @@ class SQLiteEngine(Engine):
             join = " CROSS JOIN core_searchdocument d ON d.id = f.rowid"
             condition, params = f" AND {where.render()}", where.params
         cursor.execute(
-            f"SELECT f.rowid FROM core_searchdocument_fts f{join}"  # noqa: S608 - fixed SQL fragments; values are parameters
-            f" WHERE core_searchdocument_fts MATCH %s{condition} ORDER BY f.rowid DESC LIMIT %s",
+            f"SELECT f.rowid FROM {table} f{join}"  # noqa: S608 - fixed SQL fragments; values are parameters
+            f" WHERE {table} MATCH %s{condition} ORDER BY f.rowid DESC LIMIT %s",
             [self.scoped_expression(query, scope), *params, limit],
         )
         return [(row[0], None) for row in cursor.fetchall()]  # ranked by bm25 in _rank
 
     def _rank(self, cursor, query, found, *, limit, offset) -> list[Match]:
-        # bm25 for the candidates only, then highlights and snippets for the page only.
-        expression = self.match_expression(query)
-
-        def walk(columns: str, ids: list[int], tail: str = "", *params: Any, join: str = "") -> list[tuple]:
-            # The matches between the lowest and highest id are walked once (FTS5 seeks to the
-            # range); "+f.rowid" keeps FTS5 from looking each id up with the MATCH again (each
-            # lookup works out bm25's IDF anew).
-            cursor.execute(
-                f"SELECT {columns} FROM core_searchdocument_fts f{join}"  # noqa: S608 - fixed SQL fragments; values are parameters
-                " WHERE core_searchdocument_fts MATCH %s AND f.rowid BETWEEN %s AND %s AND +f.rowid IN ("
-                + ", ".join(["%s"] * len(ids))
-                + f"){tail}",
-                [expression, min(ids), max(ids), *ids, *params],
-            )
-            return cursor.fetchall()
-
-        def look_up(columns: str, ids: list[int], join: str = "") -> list[tuple]:
-            # Each id looked up through the MATCH (FTS5 seeks each term to it, 60 µs): few ids
-            # spread over the index (a requester's tickets over a million) cost less so than
-            # every match between them walked (a common word's thousands: 10-40 ms); ids close
-            # together (the newest articles), more.
-            cursor.execute(
-                f"SELECT {columns} FROM core_searchdocument_fts f{join}"  # noqa: S608 - fixed SQL fragments; values are parameters
-                " WHERE core_searchdocument_fts MATCH %s AND f.rowid IN ("
-                + ", ".join(["%s"] * len(ids))
-                + ")",
-                [expression, *ids],
-            )
-            return cursor.fetchall()
-
-        # A prefix with no index of its length is expanded (every word it begins merged) for
-        # each lookup: 5 ms a lookup for "accounts*".
-        expands = any(t.prefix and len(t.words[0]) not in PREFIXES_INDEXED for t in query.terms)
-
-        def spread(ids: list[int]) -> bool:
-            return not expands and max(ids) - min(ids) >= LOOKUP_SPAN * len(ids)
-
-        ids = [doc_id for doc_id, _ in found]
-        scored = None
-        if len(query.terms) == 1 and len(ids) <= RANK_LOOKUPS and spread(ids):
-            scored = self._rank_one_term(cursor, look_up, ids)
-        if scored is not None:
-            page = scored[offset : offset + limit]
-        else:
-            # No join while ranking: a document row read per candidate cost more than bm25.
-            ranked = f"f.rowid, {self.RANK} AS score"
-            page = walk(ranked, ids, " ORDER BY score, f.rowid DESC LIMIT %s OFFSET %s", limit, offset)
+        # bm25 for the candidates only, then highlights and snippets for the page only, in the
+        # kind's own index when one kind is ranked. Kinds ranked together are ranked in the
+        # index of every kind, which holds them all: scores of different indexes, each with its
+        # own IDF, don't compare.
+        tables = {self._table(cursor, kind) for kind, candidates in found if candidates}
+        table = tables.pop() if len(tables) == 1 else FTS_TABLE
+        ids = [doc_id for _, candidates in found for doc_id, _ in candidates]
+        page = self._scores(cursor, table, query, ids, limit, offset)
         if not page:
             return []
-        page_ids = [doc_id for doc_id, _ in page]
-        details = {
-            row[0]: row[1:]
-            for row in (look_up if spread(page_ids) else walk)(
-                "f.rowid, d.kind, d.object_id, 0,"
-                f" highlight(core_searchdocument_fts, 0, '{MARK_START}', '{MARK_END}'),"
-                f" snippet(core_searchdocument_fts, 1, '{MARK_START}', '{MARK_END}', '…', {SNIPPET_WORDS}),"
-                " d.status, d.created_at",
-                page_ids,
-                join=" CROSS JOIN core_searchdocument d ON d.id = f.rowid",
-            )
-        }
+        details = self._details(cursor, table, query, [doc_id for doc_id, _ in page])
         return [_match_row(details[doc_id], rank=-score) for doc_id, score in page if doc_id in details]
 
-    def _rank_one_term(self, cursor, look_up, ids: list[int]) -> list[tuple[int, float]] | None:
-        """bm25 of a one-term query's candidates, best first (as ``RANK`` orders them), from
-        what FTS5 keeps: the term's instances in each column (the highlights), the row's tokens
+    def _walk(
+        self,
+        cursor,
+        table: str,
+        query,
+        columns: str,
+        ids: list[int],
+        tail: str = "",
+        *params: Any,
+        join: str = "",
+    ):
+        # The matches between the lowest and highest id are walked once (FTS5 seeks to the
+        # range); "+f.rowid" keeps FTS5 from looking each id up with the MATCH again (each
+        # lookup works out bm25's IDF anew).
+        cursor.execute(
+            f"SELECT {columns} FROM {table} f{join}"  # noqa: S608 - fixed SQL fragments; values are parameters
+            f" WHERE {table} MATCH %s AND f.rowid BETWEEN %s AND %s AND +f.rowid IN ("
+            + ", ".join(["%s"] * len(ids))
+            + f"){tail}",
+            [self.match_expression(query), min(ids), max(ids), *ids, *params],
+        )
+        return cursor.fetchall()
+
+    def _look_up(self, cursor, table: str, query, columns: str, ids: list[int], join: str = ""):
+        # Each id looked up through the MATCH (FTS5 seeks each term to it, 60 µs): few ids
+        # spread over the index (a requester's tickets over a million) cost less so than
+        # every match between them walked (a common word's thousands: 10-40 ms); ids close
+        # together (the newest articles), more.
+        cursor.execute(
+            f"SELECT {columns} FROM {table} f{join}"  # noqa: S608 - fixed SQL fragments; values are parameters
+            f" WHERE {table} MATCH %s AND f.rowid IN (" + ", ".join(["%s"] * len(ids)) + ")",
+            [self.match_expression(query), *ids],
+        )
+        return cursor.fetchall()
+
+    @staticmethod
+    def _spread(query, ids: list[int]) -> bool:
+        """Whether the ids lie far enough apart to be looked up one by one. A prefix with no
+        index of its length is expanded (every word it begins merged) for each lookup: 5 ms a
+        lookup for "accounts*"."""
+        expands = any(t.prefix and len(t.words[0]) not in PREFIXES_INDEXED for t in query.terms)
+        return not expands and max(ids) - min(ids) >= LOOKUP_SPAN * len(ids)
+
+    def _scores(
+        self, cursor, table: str, query, ids: list[int], limit: int, offset: int
+    ) -> list[tuple[int, float]]:
+        """The candidates' ids and bm25 scores, best first, ``limit`` from ``offset``."""
+        if len(query.terms) == 1 and len(ids) <= RANK_LOOKUPS and self._spread(query, ids):
+            scored = self._rank_one_term(cursor, table, query, ids)
+            if scored is not None:
+                return scored[offset : offset + limit]
+        # No join while ranking: a document row read per candidate cost more than bm25.
+        ranked = f"f.rowid, bm25({table}, {self.TITLE_WEIGHT}, 1.0, 0.0) AS score"
+        return self._walk(
+            cursor,
+            table,
+            query,
+            ranked,
+            ids,
+            " ORDER BY score, f.rowid DESC LIMIT %s OFFSET %s",
+            limit,
+            offset,
+        )
+
+    def _details(self, cursor, table: str, query, ids: list[int]) -> dict[int, tuple]:
+        """The page's rows: kind, object, highlighted title, snippet, status and date."""
+        read = self._look_up if self._spread(query, ids) else self._walk
+        rows = read(
+            cursor,
+            table,
+            query,
+            "f.rowid, d.kind, d.object_id, 0,"
+            f" highlight({table}, 0, '{MARK_START}', '{MARK_END}'),"
+            f" snippet({table}, 1, '{MARK_START}', '{MARK_END}', '…', {SNIPPET_WORDS}),"
+            " d.status, d.created_at",
+            ids,
+            join=" CROSS JOIN core_searchdocument d ON d.id = f.rowid",
+        )
+        return {row[0]: row[1:] for row in rows}
+
+    def _rank_one_term(self, cursor, table: str, query, ids: list[int]) -> list[tuple[int, float]] | None:
+        """bm25 of a one-term query's candidates, best first (as bm25 orders them), from what
+        FTS5 keeps: the term's instances in each column (the highlights), the row's tokens
         (its docsize) and the average row's (the index's totals; None, for bm25 itself, while
         an uncommitted index has none saved). FTS5's bm25 is the term's IDF times this; the
         IDF, which FTS5 works out by reading every document holding the term (300,000 for
         "ad"), is the same for each candidate and changes no order. Ranks compare within one
         search, as bm25's do."""
-        cursor.execute("SELECT block FROM core_searchdocument_fts_data WHERE id = 1")
+        cursor.execute(f"SELECT block FROM {table}_data WHERE id = 1")  # noqa: S608 - a table name of ours
         saved = cursor.fetchone()
         documents, *tokens = _varints(saved[0]) if saved else (0,)
         if not documents:
             return None
         average = sum(tokens) / documents
         scored = []
-        for doc_id, title, body, size in look_up(
-            f"f.rowid, highlight(core_searchdocument_fts, 0, '{MARK_START}', ''),"
-            f" highlight(core_searchdocument_fts, 1, '{MARK_START}', ''), z.sz",
+        for doc_id, title, body, size in self._look_up(
+            cursor,
+            table,
+            query,
+            f"f.rowid, highlight({table}, 0, '{MARK_START}', ''),"
+            f" highlight({table}, 1, '{MARK_START}', ''), z.sz",
             ids,
-            join=" CROSS JOIN core_searchdocument_fts_docsize z ON z.id = f.rowid",
+            join=f" CROSS JOIN {table}_docsize z ON z.id = f.rowid",
         ):
             freq = self.TITLE_WEIGHT * (title or "").count(MARK_START) + (body or "").count(MARK_START)
             length = BM25_K1 * (1 - BM25_B + BM25_B * sum(_varints(size)) / average)
@@ -618,11 +667,17 @@ class SQLiteEngine(Engine):
         return [(-neg_id, score) for score, neg_id in scored]
 
     def optimize(self) -> None:
-        # One b-tree per term instead of the segments incremental writes leave behind.
+        # One b-tree per term instead of the segments incremental writes leave behind, in the
+        # index of every kind and in each kind's own.
         with connection.cursor() as cursor:
             cursor.execute(
-                "INSERT INTO core_searchdocument_fts (core_searchdocument_fts) VALUES ('optimize')"
+                # FTS5's own tables (_data, _idx…) are plain ones.
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE %s"
+                " AND sql LIKE 'CREATE VIRTUAL TABLE%%'",
+                [f"{FTS_TABLE}%"],
             )
+            for (table,) in cursor.fetchall():
+                cursor.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")  # noqa: S608 - a table name of ours
 
     def raw_match_ids(self, query: ParsedQuery, *, limit: int) -> list[int]:
         with connection.cursor() as cursor:
@@ -965,6 +1020,7 @@ class PostgresEngine(Engine):
         # The candidates not ranked by the statement that found them are ranked, all put in
         # order, and the page's text read; only then are headlines built (the costly part).
         tsquery, q_params = self.tsquery(query)
+        found = [candidate for _, candidates in found for candidate in candidates]
         ranks = dict(found)
         unranked = [doc_id for doc_id, rank in found if rank is None]
         if unranked:
