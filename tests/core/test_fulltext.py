@@ -701,6 +701,28 @@ def test_postgresql_counts_a_kind_only_counted_through_any_of_its_matches(monkey
         assert scope.counted.complete == (count <= cap)
 
 
+def test_postgresql_walks_on_for_a_kind_only_counted_when_the_rest_is_near(monkeypatch):
+    # One in seven match: the probe of 505 finds 72 of the 101 counted, and says the rest lie
+    # within 210 more documents; they are walked, not every match read through the GIN index.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from opsdesk.core import fulltext
+    from opsdesk.core.fulltext import Filters, KindScope
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's walk")
+    _kind_documents("zzcountwalk", lambda n: n % 7 == 0)
+    monkeypatch.setattr(fulltext.PostgresEngine, "_kind_size", classmethod(lambda cls, cursor, kind: 3_000))
+    scope = KindScope(kind="zzcountwalk")
+    with CaptureQueriesContext(connection) as queries:
+        assert engine().count(parse_query("quokka"), scope, Filters(), cap=100, ranked=False) == 101
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert not any(sql.startswith("SELECT d.id, NULL") for sql in statements)
+    assert len([sql for sql in statements if sql.startswith("SELECT w.id")]) == 2
+    assert scope.counted.found == () and not scope.counted.complete
+
+
 @pytest.mark.parametrize(
     ("kind", "index"),
     [
