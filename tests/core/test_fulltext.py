@@ -31,6 +31,12 @@ def _tickets_registered():
     search_index.register()
 
 
+def through_gin(sql: str) -> bool:
+    """Whether a statement is PostgreSQL's GIN path (PostgresEngine._through_gin): any matches,
+    or the newest, ranked."""
+    return sql.startswith(("SELECT d.id, NULL", "SELECT n.id, ts_rank_cd"))
+
+
 def titles(results) -> list[str]:
     return [hit.title for hit in results.hits]
 
@@ -517,10 +523,20 @@ def _reader_documents(engine_, *, keys=("o1", "o2", "o3"), count=4_000):
     )
 
 
-def test_postgresql_reads_a_readers_matches_in_one_index_scan(monkeypatch):
-    # Migration tickets 0013: when a reader's ticket search goes through the GIN index, their
-    # keys and the words are read from the one index of both (no bitmap of the reader's
-    # tickets built and intersected with the words').
+@pytest.mark.parametrize(
+    ("query", "index", "vector"),
+    [
+        ('"quokka"', "core_searchdocument_ticket_vector_readers", "search_vector"),
+        ("quokka", "core_searchdocument_ticket_prefixes_readers", "opsdesk_word_prefixes(search_vector)"),
+        ("quok", "core_searchdocument_ticket_prefixes_readers", "opsdesk_word_prefixes(search_vector)"),
+    ],
+    ids=["word", "prefix", "short-prefix"],
+)
+def test_postgresql_reads_a_readers_matches_in_one_index_scan(monkeypatch, query, index, vector):
+    # Migrations tickets 0013 and 0014: when a reader's ticket search goes through the GIN
+    # index, their keys and the words (for a prefix, the words' beginnings) are read from the
+    # one index of both (no bitmap of the reader's tickets built and intersected with the
+    # words').
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -545,18 +561,101 @@ def test_postgresql_reads_a_readers_matches_in_one_index_scan(monkeypatch):
     monkeypatch.setattr(fulltext.PostgresEngine, "_readers_size", classmethod(lambda cls, cursor, keys: 10))
     scope = KindScope(kind="ticket", reader_keys=("o1",))
     with CaptureQueriesContext(connection) as queries:
-        matches = engine().search(parse_query("quokka"), [scope], Filters(), limit=10)
+        matches = engine().search(parse_query(query), [scope], Filters(), limit=10)
     assert sorted(m.object_id for m in matches) == [0, 1500, 3000]
-    through_index = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT d.id, NULL")]
+    through_index = [q["sql"] for q in queries.captured_queries if through_gin(q["sql"])]
     assert len(through_index) == 1
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_indexscan = off")
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN " + through_index[0])
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "core_searchdocument_ticket_vector_readers" in plan
+    assert index in plan
     assert "BitmapAnd" not in plan
-    assert re.search(r"Index Cond: \(\(search_vector @@ .*\) AND \(readers && ", plan), plan
+    assert re.search(rf"Index Cond: \(\({re.escape(vector)} @@ .*\) AND \(readers && ", plan), plan
+
+
+@pytest.mark.parametrize("query", ["ad", "ad gro", "gro", "grou", "requires", "monitor"])
+def test_postgresql_a_readers_matches_through_beginnings_or_words(monkeypatch, query):
+    # Through the GIN index, a reader's query finds the same matches whether it is read from
+    # the beginnings (core 0014; 'requires':* is 'requir':*, six letters) or from the words:
+    # with no word of three letters or more, or a prefix longer than six ('monitor':*).
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from opsdesk.core import fulltext
+    from opsdesk.core.fulltext import Document, Filters, KindScope
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's index of word beginnings")
+    engine().index(
+        Document(
+            kind="ticket",
+            object_id=n,
+            title={3: "AD group", 4: "AD grout", 6: "Monitoring required"}.get(n, f"printer {n}"),
+            body="ad" if n == 5 else "",
+            readers=("o1" if n < 40 else "o2",),
+        )
+        for n in range(50)
+    )
+    monkeypatch.setattr(fulltext, "READER_PROBE", 1)
+    monkeypatch.setattr(fulltext, "WALK_BUDGET", 1)  # the walk stops at once: the GIN path
+    monkeypatch.setattr(fulltext.PostgresEngine, "_kind_size", classmethod(lambda cls, cursor, kind: 4_000))
+    monkeypatch.setattr(fulltext.PostgresEngine, "_readers_size", classmethod(lambda cls, cursor, keys: 10))
+    with CaptureQueriesContext(connection) as queries:
+        matches = engine().search(
+            parse_query(query), [KindScope(kind="ticket", reader_keys=("o1",))], Filters(), limit=10
+        )
+    expected = {
+        "ad": [3, 4, 5],
+        "ad gro": [3, 4],
+        "gro": [3, 4],
+        "grou": [3, 4],
+        "requires": [6],
+        "monitor": [6],
+    }
+    assert sorted(m.object_id for m in matches) == expected[query]
+    [through_index] = [q["sql"] for q in queries.captured_queries if through_gin(q["sql"])]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + through_index)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    # Planned without the beginnings when there is none to look for, or too long a prefix.
+    assert ("opsdesk_word_prefixes" in plan) == (query not in ("ad", "monitor")), plan
+
+
+# Words, stems of each other, short words and stop words.
+PREFIX_WORDS = ["print", "printer", "printers", "printing", "information", "inform", "jam", "ad", "the"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    text=st.lists(st.sampled_from([*PREFIX_WORDS, "VPN", "e-mail"]), max_size=20),
+    words=st.lists(st.sampled_from(PREFIX_WORDS), min_size=1, max_size=3),
+    cut=st.integers(min_value=0, max_value=8),
+)
+def test_postgresql_word_beginnings_hold_every_match(text, words, cut):
+    # The beginnings' index only ever narrows a query's documents: whatever a document's text,
+    # if PostgreSQL matches the query (words, the last one cut to a prefix), the document
+    # holds the query's beginnings.
+    from django.db import connection
+
+    from opsdesk.core.fulltext import PostgresEngine
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's index of word beginnings")
+    typed = " ".join([*words[:-1], words[-1][: max(1, len(words[-1]) - cut)]])
+    tsquery, params = PostgresEngine().tsquery(parse_query(typed))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH v AS (SELECT setweight(to_tsvector('english', %s), 'A') AS v),"
+            f" q AS (SELECT {tsquery} AS q) SELECT v @@ q,"
+            " coalesce(opsdesk_word_prefixes(v) @@ opsdesk_query_prefixes(q), TRUE) FROM v, q",
+            [" ".join(text), *params],
+        )
+        matches, holds_beginnings = cursor.fetchone()
+    assert holds_beginnings or not matches
 
 
 def test_postgresql_a_kind_only_counted_to_100_probes_505_documents():
@@ -627,7 +726,7 @@ def test_postgresql_asks_the_gin_index_where_the_matches_should_be_first(
         )
         newest = [row[0] for row in cursor.fetchall()]
     assert [doc_id for doc_id, _ in scope.counted.found] == newest
-    through_index = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT d.id, NULL")]
+    through_index = [q["sql"] for q in queries.captured_queries if through_gin(q["sql"])]
     assert len(through_index) == statements
     assert ("d.id >= " in through_index[0]) == (statements == 2)
 
@@ -669,7 +768,7 @@ def test_postgresql_keeps_the_matches_of_a_walk_that_fell_short(monkeypatch):
     newest = sorted((ids[n] for n in ids if n >= 2_900 or n % 50 == 0), reverse=True)
     assert [doc_id for doc_id, _ in scope.counted.found] == newest
     walks = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT w.id")]
-    through_index = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT d.id, NULL")]
+    through_index = [q["sql"] for q in queries.captured_queries if through_gin(q["sql"])]
     assert len(walks) == 2  # the probe, then 500 more rows (2,400 to 2,899: ten matches)
     assert f"d.id < {ids[2_400]}" in through_index[0]
 
@@ -693,7 +792,7 @@ def test_postgresql_counts_a_kind_only_counted_through_any_of_its_matches(monkey
         with CaptureQueriesContext(connection) as queries:
             assert engine().count(parse_query("quokka"), scope, Filters(), cap=cap, ranked=False) == count
         statements = [q["sql"] for q in queries.captured_queries]
-        through_index = [sql for sql in statements if sql.startswith("SELECT d.id, NULL")]
+        through_index = [sql for sql in statements if through_gin(sql)]
         assert len(through_index) == 1
         assert "ORDER BY" not in through_index[0]
         assert not any(sql.startswith("SELECT COUNT") for sql in statements)
@@ -718,7 +817,7 @@ def test_postgresql_walks_on_for_a_kind_only_counted_when_the_rest_is_near(monke
     with CaptureQueriesContext(connection) as queries:
         assert engine().count(parse_query("quokka"), scope, Filters(), cap=100, ranked=False) == 101
     statements = [q["sql"] for q in queries.captured_queries]
-    assert not any(sql.startswith("SELECT d.id, NULL") for sql in statements)
+    assert not any(through_gin(sql) for sql in statements)
     assert len([sql for sql in statements if sql.startswith("SELECT w.id")]) == 2
     assert scope.counted.found == () and not scope.counted.complete
 
@@ -755,8 +854,11 @@ def test_postgresql_reads_a_big_kinds_matches_from_its_own_index(monkeypatch, ki
     with CaptureQueriesContext(connection) as queries:
         matches = engine().search(parse_query("quokka"), [KindScope(kind=kind)], Filters(), limit=10)
     assert len(matches) == 4  # documents 0, 500, 1000 and 1500
-    through_index = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT d.id, NULL")]
+    through_index = [q["sql"] for q in queries.captured_queries if through_gin(q["sql"])]
     assert len(through_index) == 1
+    # Ranked as they were found (each vector in hand), not read again by id to be ranked.
+    assert not any(q["sql"].startswith("SELECT d.id, ts_rank_cd") for q in queries.captured_queries)
+    assert all(m.rank > 0 for m in matches)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_indexscan = off")
         cursor.execute("SET LOCAL enable_seqscan = off")
@@ -797,7 +899,7 @@ def test_postgresql_reads_a_phrase_through_its_word_pairs(monkeypatch, kind, ind
     with CaptureQueriesContext(connection) as queries:
         matches = engine().search(parse_query('"printer jam"'), [KindScope(kind=kind)], Filters(), limit=10)
     assert sorted(m.object_id for m in matches) == [0, 1400]
-    [through_index] = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT d.id, NULL")]
+    [through_index] = [q["sql"] for q in queries.captured_queries if through_gin(q["sql"])]
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_indexscan = off")
         cursor.execute("SET LOCAL enable_seqscan = off")

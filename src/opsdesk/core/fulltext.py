@@ -734,6 +734,32 @@ class PostgresEngine(Engine):
             [phrases, *hit_params, phrases, *hit_params],
         )
 
+    def _prefix_hit(
+        self, cursor, query: ParsedQuery, kind: str, hit: str, hit_params: list
+    ) -> tuple[str, list]:
+        """A reader's GIN statement's match for a query with a prefix (and no phrase: that
+        goes through its pairs), in a kind with an index of word beginnings and readers
+        (migration core 0014; the index named ``core_searchdocument_<kind>_prefixes_readers``,
+        valid): the reader's documents holding the query's beginnings, read from that index,
+        each then tested for the whole match. The index of words gathers every word a prefix
+        begins first ('start':* in an organisation's tickets: 25 ms against 4).
+
+        As in _phrase_hit, the rest is tested on each row ("IS TRUE"), and the beginnings'
+        query is computed once, when the statement is planned; a query with none (words of one
+        or two letters), or with a prefix longer than the beginnings indexed, goes through the
+        words."""
+        if not any(t.prefix for t in query.terms) or any(t.is_phrase for t in query.terms):
+            return hit, hit_params
+        if not self._has_index(cursor, f"core_searchdocument_{kind}_prefixes_readers"):
+            return hit, hit_params
+        tsquery, q_params = self.tsquery(query)
+        beginnings = f"opsdesk_query_prefixes({tsquery})"
+        through_beginnings = f"opsdesk_word_prefixes(d.search_vector) @@ {beginnings} AND ({hit}) IS TRUE"
+        return (
+            f"({through_beginnings} OR {beginnings} IS NULL AND {hit})",
+            [*q_params, *hit_params, *q_params, *hit_params],
+        )
+
     def _where(self, scope: KindScope, filters: Filters) -> _Where:
         # The kind: "kind = x" lets a narrow scope (a requester's tickets) be probed through the
         # (kind, object_id) index. PostgreSQL checks such an equality after every other
@@ -908,9 +934,11 @@ class PostgresEngine(Engine):
         ordered: bool,
     ) -> list[Candidate]:
         """Up to ``limit`` matches of the scope through the GIN index, range by range ((low,
-        high): low <= id < high, either open): the newest of each when ``ordered``, else any."""
+        high): low <= id < high, either open): the newest of each, ranked, when ``ordered``;
+        else any, unranked."""
         hit, hit_params = self._phrase_hit(cursor, query, kind, hit, hit_params)
         if keys is not None:
+            hit, hit_params = self._prefix_hit(cursor, query, kind, hit, hit_params)
             hit, hit_params = f"d.readers && %s::text[] AND {hit}", [list(keys), *hit_params]
         found: list[Candidate] = []
         with transaction.atomic(using=connection.alias):
@@ -921,21 +949,30 @@ class PostgresEngine(Engine):
                 " set_config('enable_seqscan', 'off', true), set_config('work_mem', %s, true)",
                 [GIN_WORK_MEM],
             )
-            # Not ranked here: the rank would be computed for every match before the sort.
             # Sorted by id alone (one kind): the kind's text compared in each step of a sort of
-            # 11,500 matches ('event*') cost a third of the statement (28 -> 15 ms).
-            order = " ORDER BY d.id DESC" if ordered else ""
+            # 11,500 matches ('event*') cost a third of the statement (28 -> 15 ms). Ranked
+            # above the sort, for the newest only (below it, every match would be): each row's
+            # vector is in hand, where _rank would read them all again by id ('start' in an
+            # organisation's tickets: +1 ms here for 907, against 3.6 ms there).
+            select, select_params, order = "d.id, NULL", [], ""
+            if ordered:
+                tsquery, q_params = self.tsquery(query)
+                select, order = "d.id, d.search_vector", " ORDER BY d.id DESC"
             for low, high in ranges:
                 bounds, bound_params = "", []
                 if high is not None:
                     bounds, bound_params = " AND d.id < %s", [high]
                 if low is not None:
                     bounds, bound_params = f"{bounds} AND d.id >= %s", [*bound_params, low]
-                cursor.execute(
-                    f"SELECT d.id, NULL FROM core_searchdocument d WHERE {conditions}{bounds}"  # noqa: S608 - fixed SQL fragments; values are parameters
-                    f" AND {hit}{order} LIMIT %s",
-                    [*params, *bound_params, *hit_params, limit - len(found)],
+                sql = (
+                    f"SELECT {select} FROM core_searchdocument d WHERE {conditions}{bounds}"  # noqa: S608 - fixed SQL fragments; values are parameters
+                    f" AND {hit}{order} LIMIT %s"
                 )
+                if ordered:
+                    rank = f"ts_rank_cd(n.search_vector, {tsquery})"
+                    sql = f"SELECT n.id, {rank} FROM ({sql}) AS n ORDER BY n.id DESC"  # noqa: S608 - as above
+                    select_params = q_params
+                cursor.execute(sql, [*select_params, *params, *bound_params, *hit_params, limit - len(found)])
                 found += cursor.fetchall()
                 if len(found) == limit:
                     break
