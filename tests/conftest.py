@@ -35,6 +35,15 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _search_estimates_per_test(monkeypatch):
+    # The search engine keeps what moves slowly (kinds' sizes, their first ids, which indexes
+    # there are) a minute per process; a test's documents are its own, gone with it.
+    from opsdesk.core import fulltext
+
+    monkeypatch.setattr(fulltext, "_estimates", {})
+
+
+@pytest.fixture(autouse=True)
 def _static_files_without_manifest(settings):
     # Production serves hashed names from the manifest `opsdesk serve` collects; tests render
     # templates without running collectstatic first.

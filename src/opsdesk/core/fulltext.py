@@ -84,6 +84,11 @@ RANGE_IDS_PER_MATCH = 40
 # rows: each row walked is a lookup by id, as a match through the GIN index is.
 READER_PROBE = 1_000
 READER_INDEX_ROW_COST = 2
+# PostgreSQL: a kind's index of word beginnings (migration core 0014) also holds each
+# document's bucket of ids, '#' and id >> ID_BUCKET_BITS (16,384 ids a bucket), so that a
+# range of ids is a few of its entries; up to MAX_BUCKETS of them are asked for.
+ID_BUCKET_BITS = 14
+MAX_BUCKETS = 64
 # SQLite (see SQLiteEngine._rank): ids LOOKUP_SPAN apart or more on average are each looked up
 # through the MATCH rather than every match between them walked; a one-term query's
 # candidates so spread, up to RANK_LOOKUPS of them, are then ranked from FTS5's counts, not by
@@ -734,30 +739,42 @@ class PostgresEngine(Engine):
             [phrases, *hit_params, phrases, *hit_params],
         )
 
-    def _prefix_hit(
-        self, cursor, query: ParsedQuery, kind: str, hit: str, hit_params: list
+    def _reads_beginnings(self, cursor, query: ParsedQuery, kind: str) -> bool:
+        """Whether the GIN path reads this query's matches of this kind through the kind's index
+        of word beginnings and id buckets (migration core 0014; the index named
+        ``core_searchdocument_<kind>_beginnings``, valid): a query with a prefix and no phrase
+        (that goes through its pairs). The index of words gathers every word a prefix begins,
+        with all their documents, before intersecting them with anything ('start':* in an
+        organisation's tickets: 25 ms against 4); and a range of ids is intersected there
+        from the primary key's bitmap, 0.04 µs an id, where a bucket is one entry."""
+        if not any(t.prefix for t in query.terms) or any(t.is_phrase for t in query.terms):
+            return False
+        return self._has_index(cursor, f"core_searchdocument_{kind}_beginnings")
+
+    def _beginnings_hit(
+        self, query: ParsedQuery, hit: str, hit_params: list, low: int | None, high: int | None
     ) -> tuple[str, list]:
-        """A reader's GIN statement's match for a query with a prefix (and no phrase: that
-        goes through its pairs), in a kind with an index of word beginnings and readers
-        (migration core 0014; the index named ``core_searchdocument_<kind>_prefixes_readers``,
-        valid): the reader's documents holding the query's beginnings, read from that index,
-        each then tested for the whole match. The index of words gathers every word a prefix
-        begins first ('start':* in an organisation's tickets: 25 ms against 4).
+        """The GIN statement's match through the beginnings (see _reads_beginnings): the
+        documents holding the query's beginnings, and, for a range of ids (low <= id < high),
+        one of its buckets, each then tested for the whole match.
 
         As in _phrase_hit, the rest is tested on each row ("IS TRUE"), and the beginnings'
         query is computed once, when the statement is planned; a query with none (words of one
         or two letters), or with a prefix longer than the beginnings indexed, goes through the
         words."""
-        if not any(t.prefix for t in query.terms) or any(t.is_phrase for t in query.terms):
-            return hit, hit_params
-        if not self._has_index(cursor, f"core_searchdocument_{kind}_prefixes_readers"):
-            return hit, hit_params
         tsquery, q_params = self.tsquery(query)
-        beginnings = f"opsdesk_query_prefixes({tsquery})"
-        through_beginnings = f"opsdesk_word_prefixes(d.search_vector) @@ {beginnings} AND ({hit}) IS TRUE"
+        beginnings, bucket_params = f"opsdesk_query_prefixes({tsquery})", []
+        if low is not None and high is not None:
+            first, last = low >> ID_BUCKET_BITS, (high - 1) >> ID_BUCKET_BITS
+            if last - first < MAX_BUCKETS:
+                buckets = " | ".join(f"'#{bucket}'" for bucket in range(first, last + 1))
+                beginnings, bucket_params = f"({beginnings} && CAST(%s AS tsquery))", [*q_params, buckets]
+        through_beginnings = (
+            f"opsdesk_search_beginnings(d.search_vector, d.id) @@ {beginnings} AND ({hit}) IS TRUE"
+        )
         return (
-            f"({through_beginnings} OR {beginnings} IS NULL AND {hit})",
-            [*q_params, *hit_params, *q_params, *hit_params],
+            f"({through_beginnings} OR opsdesk_query_prefixes({tsquery}) IS NULL AND {hit})",
+            [*(bucket_params or q_params), *hit_params, *q_params, *hit_params],
         )
 
     def _where(self, scope: KindScope, filters: Filters) -> _Where:
@@ -887,9 +904,17 @@ class PostgresEngine(Engine):
             oldest = last if probed == probe_rows else None
             if oldest is None:
                 return found  # the whole scope was probed
-        # How far apart, in ids, the scope's rows lie (the probe's span): where the GIN
-        # path's range of ids begins.
+        # How far apart, in ids, the scope's rows lie below the probe: where the GIN path's
+        # range of ids begins. A kind's, from its first id (the probe's own span can be far
+        # off: twenty tickets written after 100,000 articles made it 21 ids a row, not 1); a
+        # reader's, from the span of the reader rows walked.
         ids_per_row = (newest - oldest) / probe_rows if newest is not None and newest > oldest else None
+        if keys is None:
+            first = self._first_id(cursor, scope.kind)
+            below = scope_size - probe_rows
+            ids_per_row = (
+                (oldest - first) / below if first is not None and oldest > first and below > 0 else None
+            )
         if walks_on:
             below = self._walk_source(keys, conditions, params, oldest, walk_rows)
             more, _, last = walk(below, walk_rows, wanted)
@@ -914,7 +939,13 @@ class PostgresEngine(Engine):
             range_rows = GIN_RANGE * wanted / density
             span = int(range_rows * ids_per_row)
             spared = density * scope_size - GIN_RANGE * wanted
-            if range_rows * 2 <= scope_size and span < oldest and spared * RANGE_IDS_PER_MATCH > span:
+            # A range read through the id buckets costs next to nothing (see _reads_beginnings).
+            cheap = self._reads_beginnings(cursor, query, scope.kind)
+            if (
+                range_rows * 2 <= scope_size
+                and span < oldest
+                and (cheap or spared * RANGE_IDS_PER_MATCH > span)
+            ):
                 ranges = [(oldest - span, oldest), (None, oldest - span)]
         return found + gin(ranges, wanted, ordered=True)
 
@@ -937,9 +968,7 @@ class PostgresEngine(Engine):
         high): low <= id < high, either open): the newest of each, ranked, when ``ordered``;
         else any, unranked."""
         hit, hit_params = self._phrase_hit(cursor, query, kind, hit, hit_params)
-        if keys is not None:
-            hit, hit_params = self._prefix_hit(cursor, query, kind, hit, hit_params)
-            hit, hit_params = f"d.readers && %s::text[] AND {hit}", [list(keys), *hit_params]
+        beginnings = self._reads_beginnings(cursor, query, kind)
         found: list[Candidate] = []
         with transaction.atomic(using=connection.alias):
             # Through the GIN index, which the planner may not walk (or scan) instead; with
@@ -959,6 +988,14 @@ class PostgresEngine(Engine):
                 tsquery, q_params = self.tsquery(query)
                 select, order = "d.id, d.search_vector", " ORDER BY d.id DESC"
             for low, high in ranges:
+                range_hit, range_params = hit, hit_params
+                if beginnings:
+                    range_hit, range_params = self._beginnings_hit(query, hit, hit_params, low, high)
+                if keys is not None:
+                    range_hit, range_params = (
+                        f"d.readers && %s::text[] AND {range_hit}",
+                        [list(keys), *range_params],
+                    )
                 bounds, bound_params = "", []
                 if high is not None:
                     bounds, bound_params = " AND d.id < %s", [high]
@@ -966,13 +1003,15 @@ class PostgresEngine(Engine):
                     bounds, bound_params = f"{bounds} AND d.id >= %s", [*bound_params, low]
                 sql = (
                     f"SELECT {select} FROM core_searchdocument d WHERE {conditions}{bounds}"  # noqa: S608 - fixed SQL fragments; values are parameters
-                    f" AND {hit}{order} LIMIT %s"
+                    f" AND {range_hit}{order} LIMIT %s"
                 )
                 if ordered:
                     rank = f"ts_rank_cd(n.search_vector, {tsquery})"
                     sql = f"SELECT n.id, {rank} FROM ({sql}) AS n ORDER BY n.id DESC"  # noqa: S608 - as above
                     select_params = q_params
-                cursor.execute(sql, [*select_params, *params, *bound_params, *hit_params, limit - len(found)])
+                cursor.execute(
+                    sql, [*select_params, *params, *bound_params, *range_params, limit - len(found)]
+                )
                 found += cursor.fetchall()
                 if len(found) == limit:
                     break
@@ -1027,6 +1066,19 @@ class PostgresEngine(Engine):
     @classmethod
     def _kind_size(cls, cursor, kind: str) -> int:
         return cls._estimate(cursor, "SELECT 1 FROM core_searchdocument d WHERE d.kind = %s", [kind])
+
+    @staticmethod
+    def _first_id(cursor, kind: str) -> int | None:
+        """The kind's first document's id (kept a minute, as the sizes are)."""
+
+        def first() -> int | None:
+            cursor.execute(
+                "SELECT MIN(d.id) FROM core_searchdocument d WHERE d.kind >= %s AND d.kind <= %s",
+                [kind, kind],
+            )
+            return cursor.fetchone()[0]
+
+        return _kept(("first", kind), first)
 
     @classmethod
     def _readers_size(cls, cursor, keys: Sequence[str]) -> int:

@@ -35,6 +35,15 @@ FORWARD = [
         ) AS entries(entry)
     $$
     """,
+    # A document's entries in its kind's index (tickets 0014): its beginnings and its bucket
+    # of ids ('#' and id >> 14: 16,384 ids a bucket; fulltext.ID_BUCKET_BITS), so that a range
+    # of ids is a few entries (a '#' is in no word).
+    """
+    CREATE OR REPLACE FUNCTION opsdesk_search_beginnings(vector tsvector, id bigint) RETURNS tsvector
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+        SELECT opsdesk_word_prefixes(vector) || array_to_tsvector(ARRAY['#' || (id >> 14)])
+    $$
+    """,
     """
     CREATE OR REPLACE FUNCTION opsdesk_query_prefixes(query tsquery) RETURNS tsquery
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
@@ -48,6 +57,7 @@ FORWARD = [
 ]
 BACKWARD = [
     "DROP FUNCTION IF EXISTS opsdesk_query_prefixes(tsquery)",
+    "DROP FUNCTION IF EXISTS opsdesk_search_beginnings(tsvector, bigint)",
     "DROP FUNCTION IF EXISTS opsdesk_word_prefixes(tsvector)",
 ]
 
