@@ -55,6 +55,11 @@ def queries_of_page(client, user, ticket: Ticket, url: str = "") -> tuple[int, s
     return len(context.captured_queries), response.content.decode()
 
 
+def unmarked(page: str) -> str:
+    """The page without the search's highlights."""
+    return page.replace("<mark>", "").replace("</mark>", "")
+
+
 def suggestions_url(ticket: Ticket) -> str:
     return f"{reverse('knowledge:suggest')}?ticket={ticket.number}"
 
@@ -103,3 +108,24 @@ def test_the_requester_ticket_page_does_not_grow_with_linked_articles(
         page = client.get(reverse("tickets:detail", args=[large.number])).content.decode()
     assert "VPN bravo drops fix 28" in page and "VPN bravo drops fix 24" not in page  # 24 is internal
     assert "Similar resolved tickets" not in page
+
+
+def test_the_search_page_loads_article_hits_by_what_it_shows(client, people, django_assert_max_num_queries):
+    # A page of search hits loads its articles with the fields it shows (number and title:
+    # search_index's shown_fields), not their text; nothing is then read article by article.
+    from opsdesk.core.search import search_documents
+
+    for n in range(3):
+        make_article(people.agent, title=f"Toner cartridge {n}", body="Replace the toner cartridge.")
+    url = f"{reverse('search')}?q=toner&type=article"
+    baseline, page = queries_of_page(client, people.agent, None, url)
+    assert "Toner cartridge 2" in unmarked(page)
+    for n in range(3, 20):
+        make_article(people.agent, title=f"Toner cartridge {n}", body="Replace the toner cartridge.")
+    with django_assert_max_num_queries(baseline):
+        page = client.get(url).content.decode()
+    assert "Toner cartridge 19" in unmarked(page)
+    hits = search_documents(user=people.agent, query="toner", kinds=("article",)).hits
+    assert len(hits) == 20
+    assert all({"body", "body_html"} <= hit.obj.get_deferred_fields() for hit in hits)
+    assert all(hit.url == hit.obj.get_absolute_url() and hit.title.startswith("KB") for hit in hits)

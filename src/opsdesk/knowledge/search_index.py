@@ -38,4 +38,7 @@ def register() -> None:
         body=lambda article: "\n".join([article.body, " ".join(article.tags or [])]),
         readers=article_readers,
         reader_keys=article_reader_keys,
+        # A page of hits reads the number (the id) and the title; the suggestions load what
+        # they show themselves (selectors.suggest_articles).
+        shown_fields=("id", "title"),
     )
